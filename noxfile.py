@@ -1,0 +1,44 @@
+"""nox sessions: thin wrappers over the tapbuild package (site_scons/tapbuild).
+
+Sessions run in the current environment (the project's virtualenv); they install nothing.
+`nox -l` lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "site_scons"))
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.default_venv_backend = "none"
+
+PY = sys.executable
+
+
+def _scons(session: nox.Session, *args: str) -> None:
+    session.run(PY, "-m", "SCons", "-C", str(ROOT), *args, external=True)
+
+
+@nox.session(python=False)
+def build(session: nox.Session) -> None:
+    """Build dist/ with SCons (arguments are passed on: arch=, config=, toolchain=, ...)."""
+    _scons(session, f"-j{os.cpu_count() or 2}", *session.posargs)
+
+
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (arguments are passed on to pytest)."""
+    session.run(PY, "-m", "pytest", *session.posargs, external=True)
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """ruff on the Python code and clang-format on the C code (check only)."""
+    session.run(PY, "-m", "ruff", "check", str(ROOT), external=True)
+    session.run(PY, "-m", "ruff", "format", "--check", str(ROOT), external=True)

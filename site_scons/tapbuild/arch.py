@@ -22,14 +22,32 @@ class Arch:
 
 
 ARCHES: dict[str, Arch] = {
-    "i386": Arch("i386", "x86-windows-gnu", "x86", "x86", "i386", "x86", 0x14C, 0x10000, (6, 1), ""),
+    "i386": Arch(
+        "i386", "x86-windows-gnu", "x86", "x86", "i386", "x86", 0x14C, 0x10000, (6, 1), ""
+    ),
     "amd64": Arch(
-        "amd64", "x86_64-windows-gnu", "x64", "x64", "i386:x86-64", "amd64", 0x8664,
-        0x140000000, (6, 1), "x64",
+        "amd64",
+        "x86_64-windows-gnu",
+        "x64",
+        "x64",
+        "i386:x86-64",
+        "amd64",
+        0x8664,
+        0x140000000,
+        (6, 1),
+        "x64",
     ),
     "arm64": Arch(
-        "arm64", "aarch64-windows-gnu", "arm64", "arm64", "arm64", "arm64", 0xAA64,
-        0x140000000, (10, 0), "ARM64",
+        "arm64",
+        "aarch64-windows-gnu",
+        "arm64",
+        "arm64",
+        "arm64",
+        "arm64",
+        0xAA64,
+        0x140000000,
+        (10, 0),
+        "ARM64",
     ),
 }
 
@@ -48,7 +66,9 @@ def parse_arches(value: str) -> list[Arch]:
             continue
         name = ALIASES.get(item, item)
         if name not in ARCHES:
-            raise TapError(f"arch={value}: unknown architecture {raw.strip()!r}; accepted: {ACCEPTED}")
+            raise TapError(
+                f"arch={value}: unknown architecture {raw.strip()!r}; accepted: {ACCEPTED}"
+            )
         wanted.add(name)
     if not wanted:
         raise TapError(f"arch={value}: no architecture given; accepted: {ACCEPTED}")

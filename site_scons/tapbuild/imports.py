@@ -20,7 +20,12 @@ from tapbuild.errors import TapError
 CONVENTIONS = ("stdcall", "fastcall", "cdecl")
 
 # Windows versions by (major, minor); names used in messages.
-WINDOWS_NAMES = {(6, 1): "Windows 7", (6, 2): "Windows 8", (6, 3): "Windows 8.1", (10, 0): "Windows 10"}
+WINDOWS_NAMES = {
+    (6, 1): "Windows 7",
+    (6, 2): "Windows 8",
+    (6, 3): "Windows 8.1",
+    (10, 0): "Windows 10",
+}
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,14 @@ class Import:
 
     def __post_init__(self) -> None:
         if self.conv not in CONVENTIONS:
-            raise TapError(f"import {self.name}: calling convention {self.conv!r}; accepted: {CONVENTIONS}")
+            raise TapError(
+                f"import {self.name}: calling convention {self.conv!r}; accepted: {CONVENTIONS}"
+            )
         for a in self.arches:
             if a not in ARCHES:
-                raise TapError(f"import {self.name}: unknown arch {a!r}; accepted: {', '.join(ARCHES)}")
+                raise TapError(
+                    f"import {self.name}: unknown arch {a!r}; accepted: {', '.join(ARCHES)}"
+                )
 
     def applies(self, arch: Arch) -> bool:
         return not self.arches or arch.name in self.arches

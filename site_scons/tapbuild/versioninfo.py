@@ -27,7 +27,11 @@ _FIELD_RULES: dict[str, tuple[type, str, Any]] = {
         "a file-name stem of letters, digits, '.', '_' or '-' (1-64)",
         re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$").match,
     ),
-    "PRODUCT_PUBLISHER": (str, "1-200 characters without quotes, % or line breaks", _INF_TEXT.match),
+    "PRODUCT_PUBLISHER": (
+        str,
+        "1-200 characters without quotes, % or line breaks",
+        _INF_TEXT.match,
+    ),
     "PRODUCT_VERSION": (
         str,
         "a dotted version such as 9.27.0 (2-4 numbers)",
@@ -42,8 +46,16 @@ _FIELD_RULES: dict[str, tuple[type, str, Any]] = {
     "PRODUCT_TAP_WIN_MINOR": (int, "an integer 0-65535", lambda v: 0 <= v <= 0xFFFF),
     "PRODUCT_TAP_WIN_REVISION": (int, "an integer 0-65535", lambda v: 0 <= v <= 0xFFFF),
     "PRODUCT_TAP_WIN_BUILD": (int, "an integer 0-65535", lambda v: 0 <= v <= 0xFFFF),
-    "PRODUCT_TAP_WIN_PROVIDER": (str, "1-200 characters without quotes, % or line breaks", _INF_TEXT.match),
-    "PRODUCT_TAP_WIN_CHARACTERISTICS": (int, "an integer 0-0xFFFF (NCF_* flags)", lambda v: 0 <= v <= 0xFFFF),
+    "PRODUCT_TAP_WIN_PROVIDER": (
+        str,
+        "1-200 characters without quotes, % or line breaks",
+        _INF_TEXT.match,
+    ),
+    "PRODUCT_TAP_WIN_CHARACTERISTICS": (
+        int,
+        "an integer 0-0xFFFF (NCF_* flags)",
+        lambda v: 0 <= v <= 0xFFFF,
+    ),
     "PRODUCT_TAP_WIN_DEVICE_DESCRIPTION": (
         str,
         "1-200 characters without quotes, % or line breaks",
@@ -115,9 +127,13 @@ def _read_module(path: Path) -> dict[str, tuple[Any, int]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TapError(f"{path}: no such file; override= expects a Python file of constants") from None
+        raise TapError(
+            f"{path}: no such file; override= expects a Python file of constants"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise TapError(f"{path}: cannot read ({exc.__class__.__name__}); expected UTF-8 Python") from None
+        raise TapError(
+            f"{path}: cannot read ({exc.__class__.__name__}); expected UTF-8 Python"
+        ) from None
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:

@@ -1,0 +1,152 @@
+"""The PE gate: checks every linked image before it can reach dist/.
+
+A failed check raises TapError naming the file and the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pefile
+
+from tapbuild.arch import Arch
+from tapbuild.errors import TapError
+from tapbuild.imports import Import, expected_imports, for_arch, windows_name
+
+SUBSYSTEM_NATIVE = 1
+SUBSYSTEM_WINDOWS_GUI = 2
+SUBSYSTEM_WINDOWS_CUI = 3
+DLLCHAR_DYNAMIC_BASE = 0x0040
+DLLCHAR_NX_COMPAT = 0x0100
+SCN_MEM_EXECUTE = 0x20000000
+SCN_MEM_WRITE = 0x80000000
+
+KERNEL_DLLS = frozenset({"ntoskrnl.exe", "hal.dll", "ndis.sys"})
+
+# DLLs that are part of Windows 7 SP1 (and of Windows 10 on arm64) that programs may import.
+SYSTEM_DLLS = frozenset(
+    {
+        "kernel32.dll", "advapi32.dll", "user32.dll", "shell32.dll", "ole32.dll",
+        "setupapi.dll", "newdev.dll", "cfgmgr32.dll", "ntdll.dll", "msi.dll",
+        "version.dll", "shlwapi.dll", "iphlpapi.dll", "ws2_32.dll", "crypt32.dll",
+        "wintrust.dll", "rpcrt4.dll", "oleaut32.dll",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # "driver", "program", "dll"
+    subsystems: tuple[int, ...]
+    allowed_dlls: frozenset[str]
+
+
+DRIVER = Kind("driver", (SUBSYSTEM_NATIVE,), KERNEL_DLLS)
+PROGRAM = Kind("program", (SUBSYSTEM_WINDOWS_CUI, SUBSYSTEM_WINDOWS_GUI), SYSTEM_DLLS)
+DLL = Kind("dll", (SUBSYSTEM_WINDOWS_CUI, SUBSYSTEM_WINDOWS_GUI), SYSTEM_DLLS)
+KINDS = {k.name: k for k in (DRIVER, PROGRAM, DLL)}
+
+
+def _fail(path: Path, check: str, detail: str) -> TapError:
+    return TapError(f"{path}: PE check '{check}' failed: {detail}")
+
+
+def image_imports(pe: pefile.PE) -> dict[str, set[str]]:
+    """DLL (lower case) -> imported names (ordinals as '#N')."""
+    out: dict[str, set[str]] = {}
+    for entry in getattr(pe, "DIRECTORY_ENTRY_IMPORT", []):
+        names = out.setdefault(entry.dll.decode("ascii").lower(), set())
+        for imp in entry.imports:
+            names.add(imp.name.decode("ascii") if imp.name else f"#{imp.ordinal}")
+    return out
+
+
+def check_machine(path: Path, arch: Arch, pe: pefile.PE | None = None) -> None:
+    """Only the machine type (what a copied prebuilt binary gets)."""
+    pe = pe or _open(path)
+    machine = pe.FILE_HEADER.Machine
+    if machine != arch.pe_machine:
+        raise _fail(
+            path, "machine", f"0x{machine:04X}, expected 0x{arch.pe_machine:04X} for {arch.name}"
+        )
+
+
+def _open(path: Path) -> pefile.PE:
+    try:
+        return pefile.PE(str(path), fast_load=False)
+    except (OSError, pefile.PEFormatError) as exc:
+        raise _fail(path, "format", f"not a PE image ({exc})") from None
+
+
+def check(
+    path: Path,
+    arch: Arch,
+    kind: str,
+    table: Iterable[Import] | None = None,
+) -> None:
+    """Run every check of the gate on one image."""
+    k = KINDS[kind]
+    pe = _open(path)
+    try:
+        check_machine(path, arch, pe)
+        oh = pe.OPTIONAL_HEADER
+        if oh.Subsystem not in k.subsystems:
+            raise _fail(
+                path, "subsystem", f"{oh.Subsystem}, expected one of {k.subsystems} for a {kind}"
+            )
+        if not oh.DllCharacteristics & DLLCHAR_NX_COMPAT:
+            raise _fail(path, "nx", "NX_COMPAT is not set")
+        if not oh.DllCharacteristics & DLLCHAR_DYNAMIC_BASE:
+            raise _fail(path, "dynamic base", "DYNAMIC_BASE is not set")
+        for s in pe.sections:
+            if s.Characteristics & SCN_MEM_EXECUTE and s.Characteristics & SCN_MEM_WRITE:
+                name = s.Name.rstrip(b"\0").decode("ascii", "replace")
+                raise _fail(path, "w^x", f"section {name} is both writable and executable")
+        if oh.CheckSum == 0 or oh.CheckSum != pe.generate_checksum():
+            raise _fail(
+                path,
+                "checksum",
+                f"header 0x{oh.CheckSum:08X}, computed 0x{pe.generate_checksum():08X}",
+            )
+        _check_imports(path, arch, k, pe, table)
+    finally:
+        pe.close()
+
+
+def _check_imports(
+    path: Path, arch: Arch, kind: Kind, pe: pefile.PE, table: Iterable[Import] | None
+) -> None:
+    got = image_imports(pe)
+    for dll in sorted(got):
+        if dll not in kind.allowed_dlls:
+            raise _fail(
+                path,
+                "imports",
+                f"imports {dll}; a {kind.name} may import only {', '.join(sorted(kind.allowed_dlls))}",
+            )
+    if table is None:
+        return
+    entries = for_arch(table, arch)
+    want = expected_imports(entries, arch)
+    for dll in sorted(set(got) | set(want)):
+        extra = got.get(dll, set()) - want.get(dll, set())
+        missing = want.get(dll, set()) - got.get(dll, set())
+        if extra:
+            raise _fail(
+                path,
+                "import table",
+                f"imports {', '.join(sorted(extra))} from {dll}, not in the table",
+            )
+        if missing:
+            raise _fail(
+                path, "import table",
+                f"table lists {', '.join(sorted(missing))} from {dll} for {arch.name}, the image does not import it",
+            )  # fmt: skip
+    for imp in entries:
+        if imp.since > arch.min_windows:
+            raise _fail(
+                path, "windows version",
+                f"{imp.name} needs {windows_name(imp.since)}; {arch.name} supports {windows_name(arch.min_windows)}",
+            )  # fmt: skip

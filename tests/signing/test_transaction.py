@@ -1,0 +1,105 @@
+"""tapbuild.transaction.update_dir: all-or-nothing updates of a directory tree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from tapbuild import transaction
+from tapbuild.errors import TapError
+from tapbuild.transaction import update_dir
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:
+    """Every file and directory under root: content, mode, mtime (ns)."""
+    out: dict[str, tuple[bytes, int, int]] = {}
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        data = p.read_bytes() if p.is_file() else b"<dir>"
+        out[str(p.relative_to(root))] = (data, st.st_mode, st.st_mtime_ns)
+    return out
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Path:
+    d = tmp_path / "dist"
+    (d / "amd64").mkdir(parents=True)
+    (d / "amd64" / "tap0901.sys").write_bytes(b"MZ" + bytes(range(256)))
+    (d / "amd64" / "OemVista.inf").write_text("[Version]\r\n")
+    (d / "include").mkdir()
+    (d / "include" / "tap-windows.h").write_text("#pragma once\n")
+    os.chmod(d / "amd64" / "tap0901.sys", 0o755)
+    os.utime(d / "amd64" / "OemVista.inf", ns=(1_000_000_000, 1_000_000_000))
+    return d
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name != "dist")
+
+
+def test_success_swaps_in_the_copy(dist: Path) -> None:
+    before = snapshot(dist)
+    with update_dir(dist) as work:
+        assert work != dist and snapshot(work) == before
+        (work / "amd64" / "tap0901.cat").write_bytes(b"catalog")
+        (work / "include" / "tap-windows.h").unlink()
+        # the original is untouched while the work is in progress
+        assert snapshot(dist) == before
+    after = snapshot(dist)
+    assert after["amd64/tap0901.cat"][0] == b"catalog"
+    assert "include/tap-windows.h" not in after
+    # files the body did not touch keep content, mode and mtime
+    for name in ("amd64/tap0901.sys", "amd64/OemVista.inf"):
+        assert after[name] == before[name]
+    assert leftovers(dist.parent) == []
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), TapError("bad"), KeyboardInterrupt()])
+def test_failure_leaves_the_original_byte_identical(dist: Path, exc: BaseException) -> None:
+    before = snapshot(dist)
+    with pytest.raises(type(exc)), update_dir(dist) as work:
+        (work / "amd64" / "tap0901.sys").write_bytes(b"half-signed")
+        (work / "amd64" / "new.cat").write_bytes(b"x")
+        raise exc
+    assert snapshot(dist) == before
+    assert leftovers(dist.parent) == []
+
+
+def test_missing_directory_appears_only_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "dist"
+    with pytest.raises(RuntimeError), update_dir(target) as work:
+        (work / "a").write_text("a")
+        raise RuntimeError
+    assert not target.exists()
+    with update_dir(target) as work:
+        (work / "a").write_text("a")
+    assert (target / "a").read_text() == "a"
+    assert leftovers(tmp_path) == []
+
+
+def test_two_rename_fallback(dist: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hosts without renameat2 (macOS, Windows) take the two-rename path."""
+    monkeypatch.setattr(transaction, "_exchange", lambda a, b: False)
+    with update_dir(dist) as work:
+        (work / "new").write_text("n")
+    assert (dist / "new").read_text() == "n"
+    assert leftovers(dist.parent) == []
+
+
+def test_second_update_of_the_same_directory_is_refused(dist: Path) -> None:
+    before = snapshot(dist)
+    with update_dir(dist) as work:
+        (work / "x").write_text("x")
+        with pytest.raises(TapError, match="another update"), update_dir(dist):
+            pass
+    assert snapshot(dist)["x"][0] == b"x"
+    assert {k: v for k, v in snapshot(dist).items() if k != "x"} == before
+
+
+def test_not_a_directory(tmp_path: Path) -> None:
+    f = tmp_path / "dist"
+    f.write_text("file")
+    with pytest.raises(TapError, match="not a directory"), update_dir(f):
+        pass
+    assert f.read_text() == "file"

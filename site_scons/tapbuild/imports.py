@@ -34,7 +34,10 @@ class Import:
 
     ``args`` is the byte count of the arguments on i386 (the ``@N`` decoration); ``since``
     is the oldest Windows (major, minor) that exports it; ``arches`` restricts it to some
-    architectures (empty: all).
+    architectures (empty: all); ``toolchains`` to some toolchains (empty: all), for what
+    a toolchain's own runtime imports (zig's GsDriverEntry; the WDK has its own).
+    ``implicit`` marks what the compiler may call on its own (memcpy, i386 64-bit division):
+    always in the import library, in the image only when the code generator used it.
     """
 
     dll: str
@@ -43,6 +46,8 @@ class Import:
     args: int = 0
     since: tuple[int, int] = (6, 1)
     arches: tuple[str, ...] = ()
+    toolchains: tuple[str, ...] = ()
+    implicit: bool = False
 
     def __post_init__(self) -> None:
         if self.conv not in CONVENTIONS:
@@ -93,6 +98,10 @@ def for_arch(table: Iterable[Import], arch: Arch) -> list[Import]:
     return [i for i in table if i.applies(arch)]
 
 
+def for_toolchain(table: Iterable[Import], toolchain: str) -> list[Import]:
+    return [i for i in table if not i.toolchains or toolchain in i.toolchains]
+
+
 def dlls(table: Iterable[Import], arch: Arch) -> list[str]:
     """The DLLs the table imports from on ``arch``, sorted."""
     return sorted({i.dll for i in for_arch(table, arch)}, key=str.lower)
@@ -104,11 +113,17 @@ def def_text(table: Iterable[Import], arch: Arch, dll: str) -> str:
     return "\n".join([f"LIBRARY {dll}", "EXPORTS", *names]) + "\n"
 
 
-def expected_imports(table: Iterable[Import], arch: Arch) -> dict[str, set[str]]:
-    """What a PE image linked against the table may import: DLL (lower case) -> names."""
+def expected_imports(
+    table: Iterable[Import], arch: Arch, *, required_only: bool = False
+) -> dict[str, set[str]]:
+    """What a PE image linked against the table may (or, required_only: must) import.
+
+    DLL (lower case) -> names.
+    """
     out: dict[str, set[str]] = {}
     for i in for_arch(table, arch):
-        out.setdefault(i.dll.lower(), set()).add(i.name)
+        if not (required_only and i.implicit):
+            out.setdefault(i.dll.lower(), set()).add(i.name)
     return out
 
 

@@ -36,6 +36,13 @@ def substitute(template: str, values: Mapping[str, object], source: str = "templ
     return _PLACEHOLDER.sub(repl, template)
 
 
+def used_fields(template: str) -> list[str]:
+    """The version.py names a template uses, with those stampinf adds (sorted)."""
+    stamped = {"PRODUCT_TAP_WIN_RELDATE", "PRODUCT_TAP_WIN_MAJOR", "PRODUCT_TAP_WIN_MINOR"}
+    stamped |= {"PRODUCT_TAP_WIN_REVISION", "PRODUCT_TAP_WIN_BUILD"}
+    return sorted(stamped | set(_PLACEHOLDER.findall(template)))
+
+
 def stamp(text: str, product: Product, arch: Arch) -> str:
     """stampinf: set DriverVer and the architecture decoration."""
     text, n = _DRIVERVER.subn(

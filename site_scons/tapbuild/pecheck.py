@@ -129,10 +129,11 @@ def _check_imports(
     if table is None:
         return
     entries = for_arch(table, arch)
-    want = expected_imports(entries, arch)
-    for dll in sorted(set(got) | set(want)):
-        extra = got.get(dll, set()) - want.get(dll, set())
-        missing = want.get(dll, set()) - got.get(dll, set())
+    allowed = expected_imports(entries, arch)
+    required = expected_imports(entries, arch, required_only=True)
+    for dll in sorted(set(got) | set(allowed)):
+        extra = got.get(dll, set()) - allowed.get(dll, set())
+        missing = required.get(dll, set()) - got.get(dll, set())
         if extra:
             raise _fail(
                 path,
@@ -144,8 +145,9 @@ def _check_imports(
                 path, "import table",
                 f"table lists {', '.join(sorted(missing))} from {dll} for {arch.name}, the image does not import it",
             )  # fmt: skip
+    imported = {(dll, name) for dll, names in got.items() for name in names}
     for imp in entries:
-        if imp.since > arch.min_windows:
+        if imp.since > arch.min_windows and (imp.dll.lower(), imp.name) in imported:
             raise _fail(
                 path, "windows version",
                 f"{imp.name} needs {windows_name(imp.since)}; {arch.name} supports {windows_name(arch.min_windows)}",

@@ -1,0 +1,67 @@
+/*
+ * The kernel runtime of zig (mingw) builds: what MSVC's BufferOverflowFastFailK.lib and the
+ * compiler helpers give WDK builds. Empty for every other compiler.
+ *
+ * - GsDriverEntry: the image entry point; seeds the stack-protector cookie, then calls
+ *   DriverEntry.
+ * - __stack_chk_guard / __stack_chk_fail for -fstack-protector-strong.
+ * - i386: the compiler's 64-bit division helpers, forwarded to the kernel's exports.
+ */
+#if defined(__MINGW32__)
+
+#include <ntddk.h>
+
+#define TAP_BUGCHECK_STACK_OVERRUN 0xF7 /* DRIVER_OVERRAN_STACK_BUFFER */
+
+#if defined(_WIN64)
+#define TAP_DEFAULT_COOKIE ((ULONG_PTR)0x00002B992DDFA232ULL)
+#else
+#define TAP_DEFAULT_COOKIE ((ULONG_PTR)0xBB40E64EUL)
+#endif
+
+DRIVER_INITIALIZE DriverEntry;
+DRIVER_INITIALIZE GsDriverEntry;
+
+ULONG_PTR __stack_chk_guard = TAP_DEFAULT_COOKIE;
+
+__attribute__((noreturn, no_stack_protector)) void __stack_chk_fail(void);
+
+__attribute__((noreturn, no_stack_protector)) void __stack_chk_fail(void)
+{
+    KeBugCheckEx(TAP_BUGCHECK_STACK_OVERRUN, 0, __stack_chk_guard, ~__stack_chk_guard, 0);
+}
+
+__attribute__((no_stack_protector)) NTSTATUS NTAPI GsDriverEntry(PDRIVER_OBJECT DriverObject,
+                                                                  PUNICODE_STRING RegistryPath)
+{
+    LARGE_INTEGER counter = KeQueryPerformanceCounter(NULL);
+    ULONG_PTR cookie = (ULONG_PTR)counter.QuadPart ^ (ULONG_PTR)(counter.QuadPart >> 32) ^
+                       (ULONG_PTR)&counter ^ (ULONG_PTR)DriverObject;
+#if defined(_WIN64)
+    cookie &= 0x0000FFFFFFFFFFFFULL; /* as MSVC: the top 16 bits stay zero */
+#endif
+    if (cookie == 0 || cookie == TAP_DEFAULT_COOKIE) {
+        cookie ^= 0x4711;
+    }
+    __stack_chk_guard = cookie;
+    return DriverEntry(DriverObject, RegistryPath);
+}
+
+#if defined(__i386__)
+/* clang emits libgcc names for 64-bit division on i386; ntoskrnl exports the MSVC ones. */
+unsigned long long __stdcall _aulldiv(unsigned long long, unsigned long long);
+long long __stdcall _alldiv(long long, long long);
+unsigned long long __stdcall _aullrem(unsigned long long, unsigned long long);
+long long __stdcall _allrem(long long, long long);
+unsigned long long __udivdi3(unsigned long long a, unsigned long long b);
+long long __divdi3(long long a, long long b);
+unsigned long long __umoddi3(unsigned long long a, unsigned long long b);
+long long __moddi3(long long a, long long b);
+
+unsigned long long __udivdi3(unsigned long long a, unsigned long long b) { return _aulldiv(a, b); }
+long long __divdi3(long long a, long long b) { return _alldiv(a, b); }
+unsigned long long __umoddi3(unsigned long long a, unsigned long long b) { return _aullrem(a, b); }
+long long __moddi3(long long a, long long b) { return _allrem(a, b); }
+#endif
+
+#endif /* __MINGW32__ */

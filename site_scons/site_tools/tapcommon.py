@@ -1,0 +1,214 @@
+"""SCons Tool shared by every toolchain: the project's builders and pseudo-builders.
+
+A toolchain Tool (zig, ewdk, wdk) sets the compiler and linker command lines
+(``$TAP_KLINKCOM`` for kernel images, ``$TAP_PLINKCOM`` for console programs,
+``$TAP_DLINKCOM`` for DLLs, ``$TAP_RCCOM``) and the flags per kind of binary
+(``TAP_KERNEL_CCFLAGS``, ``TAP_USER_CCFLAGS``, ...). This Tool turns them into pseudo-builders
+that SConscripts use as a description:
+
+    env.KernelDriver("tap0901", ["driver.c", ...], imports="imports.py", description="...")
+    env.ConsoleProgram("tapinstall", [...], imports="imports.py", description="...")
+    env.InstallerDll("tapmsi", [...], imports="imports.py", deffile="tapmsi.def", description="...")
+    env.InfFile("OemVista.inf", "OemVista.inf.in")
+
+Every image goes through the PE gate (tapbuild.pecheck) as part of its link step; a failed
+gate deletes the image, so a broken binary never looks up to date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import SCons.Action
+import SCons.Builder
+import SCons.Node.FS
+from tapbuild import imports as importtable
+from tapbuild import inf, pecheck, resource
+from tapbuild.errors import TapError
+
+Env = Any  # SCons.Environment.Environment; SCons ships no type information
+
+
+def _short(env: Env, label: str, what: str) -> str | None:
+    """One short line per step (``CC     amd64  driver/adapter.c``) unless verbose=1."""
+    if env.get("TAP_VERBOSE"):
+        return None
+    return f"{label:<6} $TAPARCH  {what}"
+
+
+def _table(env: Env, imports: str) -> tuple[Path, list[importtable.Import]]:
+    path = Path(env.File(imports).srcnode().abspath)
+    return path, importtable.load_table(path)
+
+
+def _table_signature(table: list[importtable.Import], arch: Any) -> str:
+    return ";".join(f"{i.dll}!{i.name}@{i.since}" for i in importtable.for_arch(table, arch))
+
+
+def _pe_gate(kind: str) -> SCons.Action.Action:
+    def gate(target: list[Any], source: list[Any], env: Env) -> int:
+        image = Path(target[0].abspath)
+        table = env.get("TAP_GATE_TABLE")
+        try:
+            pecheck.check(image, env["TAP_ARCH"], kind, table)
+        except TapError as exc:
+            image.unlink(missing_ok=True)
+            print(f"scons: *** {exc}")
+            return 1
+        return 0
+
+    return SCons.Action.Action(gate, "$TAP_GATESTR", varlist=["TAP_GATE_SIG"])
+
+
+def _import_libraries(env: Env, table: list[importtable.Import], name: str) -> list[Any]:
+    """Import libraries generated from the table (toolchains that need them, i.e. zig)."""
+    arch = env["TAP_ARCH"]
+    libs = []
+    for dll in importtable.dlls(table, arch):
+        stem = f"{name}-{Path(dll).stem.lower()}"
+        text = importtable.def_text(table, arch, dll)
+        deffile = env.GeneratedFile(f"{stem}.def", text)
+        libs += env.Command(
+            f"{stem}.lib", deffile, SCons.Action.Action("$TAP_IMPLIBCOM", _short(env, "IMPLIB", "$TARGET"))
+        )
+    return libs
+
+
+def _version_res(env: Env, filename: str, kind: str, description: str) -> list[Any]:
+    text = resource.rc_text(
+        env["TAP_PRODUCT"], kind=kind, filename=filename, description=description, debug=env["TAP_CONFIG"] == "debug"
+    )
+    stem = Path(filename).stem
+    rc = env.GeneratedFile(f"{stem}-version.rc", text)
+    return env.Command(
+        f"{stem}-version.res", rc, SCons.Action.Action("$TAP_RCCOM", _short(env, "RC", "$TARGET"))
+    )
+
+
+def _image(
+    env: Env,
+    *,
+    name: str,
+    suffix: str,
+    kind: str,
+    sources: list[Any],
+    imports: str,
+    description: str,
+    flags_prefix: str,
+    linkcom: str,
+    extra_sources: list[Any] | None = None,
+    **overrides: Any,
+) -> list[Any]:
+    arch = env["TAP_ARCH"]
+    table_path, table = _table(env, imports)
+    benv = env.Clone(**overrides)
+    benv.Append(
+        CCFLAGS=benv[f"TAP_{flags_prefix}_CCFLAGS"],
+        CPPDEFINES=benv[f"TAP_{flags_prefix}_CPPDEFINES"],
+        CPPPATH=benv[f"TAP_{flags_prefix}_CPPPATH"],
+    )
+    objects = [benv.Object(s) for s in benv.Flatten(sources)]
+    libs = _import_libraries(benv, table, name) if benv.get("TAP_LIBS_FROM_TABLE") else []
+    res = _version_res(benv, f"{name}{suffix}", kind, description)
+    filename = f"{name}{suffix}"
+    gate_table = importtable.for_toolchain(table, benv["TAP_TOOLCHAIN"])
+    targets = benv.Command(
+        [filename, f"{name}.pdb"],
+        objects + res + libs + (extra_sources or []),
+        [SCons.Action.Action(linkcom, _short(benv, "LINK", "$TARGET")), _pe_gate(kind)],
+        TAP_GATE_TABLE=gate_table,
+        TAP_GATE_SIG=_table_signature(gate_table, arch),
+        TAP_GATESTR=_short(benv, "PECHK", "$TARGET") or f"pecheck {kind} $TARGET",
+    )
+    benv.Depends(targets, benv.File(str(table_path)))
+    return targets
+
+
+def KernelDriver(env: Env, name: str, sources: list[Any], *, imports: str, description: str) -> list[Any]:
+    """A kernel-mode driver image ``<name>.sys`` (+ ``.pdb``)."""
+    return _image(
+        env, name=name, suffix=".sys", kind="driver", sources=sources, imports=imports,
+        description=description, flags_prefix="KERNEL", linkcom="$TAP_KLINKCOM",
+    )  # fmt: skip
+
+
+def ConsoleProgram(
+    env: Env, name: str, sources: list[Any], *, imports: str, description: str, entry: str
+) -> list[Any]:
+    """A console program ``<name>.exe`` (+ ``.pdb``) with no C runtime: ``entry`` is its entry point."""
+    return _image(
+        env, name=name, suffix=".exe", kind="program", sources=sources, imports=imports,
+        description=description, flags_prefix="USER", linkcom="$TAP_PLINKCOM", TAP_ENTRY=entry,
+    )  # fmt: skip
+
+
+def InstallerDll(
+    env: Env, name: str, sources: list[Any], *, imports: str, deffile: str, description: str
+) -> list[Any]:
+    """A DLL ``<name>.dll`` (+ ``.pdb``) with no C runtime, exports from ``deffile``."""
+    return _image(
+        env, name=name, suffix=".dll", kind="dll", sources=sources, imports=imports,
+        description=description, flags_prefix="USER", linkcom="$TAP_DLINKCOM",
+        TAP_DEFFILE=env.File(deffile),
+    )  # fmt: skip
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _generated_file_action(target: list[Any], source: list[Any], env: Env) -> int:
+    _write_atomically(Path(target[0].abspath), source[0].read().encode("utf-8"))
+    return 0
+
+
+def GeneratedFile(env: Env, target: str, text: str) -> list[Any]:
+    """A file whose whole content is ``text``; rewritten only when the text changes."""
+    return env.Command(
+        target,
+        env.Value(text),
+        SCons.Action.Action(_generated_file_action, _short(env, "GEN", "$TARGET") or "generate $TARGET"),
+    )
+
+
+def _inf_action(target: list[Any], source: list[Any], env: Env) -> int:
+    template = Path(source[0].abspath).read_text(encoding="utf-8")
+    try:
+        data = inf.render(template, env["TAP_PRODUCT"], env["TAP_ARCH"], source[0].srcnode().path)
+    except TapError as exc:
+        print(f"scons: *** {exc}")
+        return 1
+    _write_atomically(Path(target[0].abspath), data)
+    return 0
+
+
+def InfFile(env: Env, target: str, template: str) -> list[Any]:
+    """The INF for this arch from its template (``@NAME@`` + stampinf)."""
+    product = env["TAP_PRODUCT"]
+    used = inf.used_fields(Path(env.File(template).srcnode().abspath).read_text(encoding="utf-8"))
+    signature = env.Value(repr([(n, getattr(product, n)) for n in used]))
+    return env.Command(
+        target,
+        [template, signature],
+        SCons.Action.Action(_inf_action, _short(env, "INF", "$TARGET") or "render INF $TARGET"),
+    )
+
+
+def generate(env: Env) -> None:
+    env.AddMethod(GeneratedFile)
+    env.AddMethod(KernelDriver)
+    env.AddMethod(ConsoleProgram)
+    env.AddMethod(InstallerDll)
+    env.AddMethod(InfFile)
+    if not env.get("TAP_VERBOSE"):
+        env.Replace(
+            CCCOMSTR=_short(env, "CC", "$SOURCE"),
+            INSTALLSTR=_short(env, "DIST", "$TARGET"),
+        )
+
+
+def exists(env: Env) -> bool:
+    return True

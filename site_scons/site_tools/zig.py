@@ -1,0 +1,98 @@
+"""SCons Tool: the zig cross toolchain from PyPI (any host).
+
+``zig cc`` compiles, ``zig lld-link`` links (reproducible images: /Brepro, /release for the
+checksum, no DWARF in the image), ``zig dlltool`` makes import libraries from the project's
+import tables (``-k`` on i386), ``zig rc`` compiles version resources.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from tapbuild import zig
+
+Env = Any
+
+
+def _cmd() -> str:
+    return " ".join(shlex.quote(part) for part in zig.command())
+
+
+def _windows_version_defines(arch: Any) -> list[tuple[str, str]]:
+    major, minor = arch.min_windows
+    winnt = f"0x{major:02X}{minor:02X}"
+    return [("_WIN32_WINNT", winnt), ("NTDDI_VERSION", f"0x{major:02X}{minor:02X}0000"), ("WINVER", winnt)]
+
+
+def generate(env: Env) -> None:
+    arch = env["TAP_ARCH"]
+    top = env.Dir("#").abspath
+    debug = env["TAP_CONFIG"] == "debug"
+    env.SetDefault(ZIG=_cmd())
+    env["CC"] = "$ZIG cc -target $TAP_ZIGTARGET"
+    env["TAP_ZIGTARGET"] = arch.zig_target
+    env["OBJSUFFIX"] = ".o"
+    env["INCPREFIX"] = "-I"
+    env["CPPDEFPREFIX"] = "-D"
+    # zig cc defines _WIN32_WINNT itself (Windows 10): undo it, then build for the oldest
+    # Windows the arch supports.
+    env["TAP_COMMON_CCFLAGS"] = [
+        "-U_WIN32_WINNT",
+        "-O0" if debug else "-O2",
+        "-g",
+        "-gcodeview",
+        "-gno-codeview-command-line",
+        f"-ffile-prefix-map={top}=.",
+        f"-ffile-prefix-map={zig.lib_dir()}=/zig",
+        "-fdebug-compilation-dir=.",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-mno-stack-arg-probe",
+        "-fno-strict-aliasing",
+        "-ffunction-sections",
+        "-fdata-sections",
+    ]
+    env.Append(CCFLAGS=env["TAP_COMMON_CCFLAGS"], CPPDEFINES=_windows_version_defines(arch))
+
+    ddk = zig.mingw_include() / "ddk"
+    env["TAP_KERNEL_CCFLAGS"] = ["-std=gnu11", "-ffreestanding", "-fstack-protector-strong", "-mgeneral-regs-only"]
+    env["TAP_KERNEL_CPPDEFINES"] = env["TAP_DRIVER_CPPDEFINES"]
+    env["TAP_KERNEL_CPPPATH"] = [*env.get("TAP_DDK_OVERLAY", []), str(ddk)]
+    env["TAP_USER_CCFLAGS"] = ["-std=gnu11", "-fno-stack-protector", "-ffreestanding"]
+    env["TAP_USER_CPPDEFINES"] = ["UNICODE", "_UNICODE", "WIN32_LEAN_AND_MEAN"]
+    env["TAP_USER_CPPPATH"] = []
+
+    env["TAP_LIBS_FROM_TABLE"] = True
+    kill_at = " -k" if arch.name == "i386" else ""
+    env["TAP_IMPLIBCOM"] = f"$ZIG dlltool -m {arch.dlltool_machine}{kill_at} -d $SOURCE -l $TARGET"
+    env["TAP_RCCOM"] = "$ZIG rc /nologo /:no-preprocess /:auto-includes none /fo $TARGET -- $SOURCE"
+
+    major, minor = arch.min_windows
+    common = (
+        f"$ZIG lld-link /nologo /machine:{arch.lld_machine} /nodefaultlib /dynamicbase /nxcompat "
+        "/release /Brepro /opt:ref /opt:icf /incremental:no /debug:full /debug:nodwarf "
+        "/pdb:${TARGETS[1]} /pdbaltpath:%_PDB% /pdbsourcepath:/tap"
+    )
+    env["TAP_KLINKCOM"] = (
+        f"{common} /driver /subsystem:native,{major}.{minor:02d} /entry:GsDriverEntry "
+        f"/base:0x{arch.image_base:X} /tsaware:no /out:$TARGET $SOURCES"
+    )
+    high_entropy = " /highentropyva" if arch.name != "i386" else ""
+    env["TAP_PLINKCOM"] = (
+        f"{common} /subsystem:console,{major}.{minor:02d} /entry:$TAP_ENTRY{high_entropy} "
+        "/out:$TARGET $SOURCES"
+    )
+    env["TAP_DLINKCOM"] = (
+        f"{common} /dll /subsystem:windows,{major}.{minor:02d} /noentry{high_entropy} "
+        "/def:$TAP_DEFFILE /out:$TARGET $SOURCES"
+    )
+
+
+def exists(env: Env) -> bool:
+    try:
+        zig.package_dir()
+    except Exception:
+        return False
+    return True

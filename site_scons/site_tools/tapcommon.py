@@ -24,7 +24,7 @@ import SCons.Action
 import SCons.Builder
 import SCons.Node.FS
 from tapbuild import imports as importtable
-from tapbuild import inf, pecheck, resource
+from tapbuild import inf, msvc, pecheck, resource
 from tapbuild.errors import TapError
 
 Env = Any  # SCons.Environment.Environment; SCons ships no type information
@@ -37,6 +37,14 @@ def _short(env: Env, label: str, what: str) -> str | None:
     return f"{label:<6} $TAPARCH  {what}"
 
 
+def _action(env: Env, act: Any, label: str, what: str, **kw: Any) -> SCons.Action.Action:
+    """An Action that prints its short line, or (verbose=1) its full command line."""
+    short = _short(env, label, what)
+    if short is None and not isinstance(act, str):
+        short = f"{label.lower()} {what}"
+    return SCons.Action.Action(act, short, **kw) if short else SCons.Action.Action(act, **kw)
+
+
 def _table(env: Env, imports: str) -> tuple[Path, list[importtable.Import]]:
     path = Path(env.File(imports).srcnode().abspath)
     return path, importtable.load_table(path)
@@ -46,7 +54,7 @@ def _table_signature(table: list[importtable.Import], arch: Any) -> str:
     return ";".join(f"{i.dll}!{i.name}@{i.since}" for i in importtable.for_arch(table, arch))
 
 
-def _pe_gate(kind: str) -> SCons.Action.Action:
+def _pe_gate(kind: str) -> Any:
     def gate(target: list[Any], source: list[Any], env: Env) -> int:
         image = Path(target[0].abspath)
         table = env.get("TAP_GATE_TABLE")
@@ -58,7 +66,8 @@ def _pe_gate(kind: str) -> SCons.Action.Action:
             return 1
         return 0
 
-    return SCons.Action.Action(gate, "$TAP_GATESTR", varlist=["TAP_GATE_SIG"])
+    gate.__name__ = f"pe_gate_{kind}"
+    return gate
 
 
 def _import_libraries(env: Env, table: list[importtable.Import], name: str) -> list[Any]:
@@ -70,7 +79,7 @@ def _import_libraries(env: Env, table: list[importtable.Import], name: str) -> l
         text = importtable.def_text(table, arch, dll)
         deffile = env.GeneratedFile(f"{stem}.def", text)
         libs += env.Command(
-            f"{stem}.lib", deffile, SCons.Action.Action("$TAP_IMPLIBCOM", _short(env, "IMPLIB", "$TARGET"))
+            f"{stem}.lib", deffile, _action(env, "$TAP_IMPLIBCOM", "IMPLIB", "$TARGET")
         )
     return libs
 
@@ -82,7 +91,7 @@ def _version_res(env: Env, filename: str, kind: str, description: str) -> list[A
     stem = Path(filename).stem
     rc = env.GeneratedFile(f"{stem}-version.rc", text)
     return env.Command(
-        f"{stem}-version.res", rc, SCons.Action.Action("$TAP_RCCOM", _short(env, "RC", "$TARGET"))
+        f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET")
     )
 
 
@@ -101,7 +110,8 @@ def _image(
     **overrides: Any,
 ) -> list[Any]:
     arch = env["TAP_ARCH"]
-    table_path, table = _table(env, imports)
+    table_path, full_table = _table(env, imports)
+    table = importtable.for_toolchain(full_table, env["TAP_TOOLCHAIN"])
     benv = env.Clone(**overrides)
     benv.Append(
         CCFLAGS=benv[f"TAP_{flags_prefix}_CCFLAGS"],
@@ -109,17 +119,19 @@ def _image(
         CPPPATH=benv[f"TAP_{flags_prefix}_CPPPATH"],
     )
     objects = [benv.Object(s) for s in benv.Flatten(sources)]
-    libs = _import_libraries(benv, table, name) if benv.get("TAP_LIBS_FROM_TABLE") else []
+    if benv.get("TAP_LIBS_FROM_TABLE"):
+        libs = _import_libraries(benv, table, name)
+    else:
+        libs = []
+        benv["TAP_TABLE_LIBS"] = msvc.table_libs(importtable.dlls(table, arch))
     res = _version_res(benv, f"{name}{suffix}", kind, description)
     filename = f"{name}{suffix}"
-    gate_table = importtable.for_toolchain(table, benv["TAP_TOOLCHAIN"])
     targets = benv.Command(
         [filename, f"{name}.pdb"],
         objects + res + libs + (extra_sources or []),
-        [SCons.Action.Action(linkcom, _short(benv, "LINK", "$TARGET")), _pe_gate(kind)],
-        TAP_GATE_TABLE=gate_table,
-        TAP_GATE_SIG=_table_signature(gate_table, arch),
-        TAP_GATESTR=_short(benv, "PECHK", "$TARGET") or f"pecheck {kind} $TARGET",
+        [_action(benv, linkcom, "LINK", "$TARGET"), _action(benv, _pe_gate(kind), "PECHK", "$TARGET", varlist=["TAP_GATE_SIG"])],
+        TAP_GATE_TABLE=table,
+        TAP_GATE_SIG=_table_signature(table, arch),
     )
     benv.Depends(targets, benv.File(str(table_path)))
     return targets
@@ -170,7 +182,7 @@ def GeneratedFile(env: Env, target: str, text: str) -> list[Any]:
     return env.Command(
         target,
         env.Value(text),
-        SCons.Action.Action(_generated_file_action, _short(env, "GEN", "$TARGET") or "generate $TARGET"),
+        _action(env, _generated_file_action, "GEN", "$TARGET"),
     )
 
 
@@ -193,7 +205,7 @@ def InfFile(env: Env, target: str, template: str) -> list[Any]:
     return env.Command(
         target,
         [template, signature],
-        SCons.Action.Action(_inf_action, _short(env, "INF", "$TARGET") or "render INF $TARGET"),
+        _action(env, _inf_action, "INF", "$TARGET"),
     )
 
 

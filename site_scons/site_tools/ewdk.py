@@ -1,0 +1,21 @@
+"""SCons Tool: the Enterprise WDK (Windows). Its environment is captured once and cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tapbuild import msvc
+
+
+def generate(env: Any) -> None:
+    environ = msvc.ewdk_environment(
+        Path(env["TAP_EWDK"]), env["TAP_ARCH"], Path(env.Dir("#build/toolchain-env").abspath)
+    )
+    env["ENV"].update(environ)
+    root, version = msvc.kit_from_environment(environ, "ewdk")
+    msvc.configure(env, root, version)
+
+
+def exists(env: Any) -> bool:
+    return bool(env.get("TAP_EWDK"))

@@ -1,0 +1,19 @@
+"""SCons Tool: Visual Studio + WDK, from a Developer Command Prompt (the old --sdk=wdk)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tapbuild import msvc
+
+
+def generate(env: Any) -> None:
+    environ = dict(os.environ)
+    env["ENV"].update(environ)
+    root, version = msvc.kit_from_environment(environ, "wdk")
+    msvc.configure(env, root, version)
+
+
+def exists(env: Any) -> bool:
+    return "VCINSTALLDIR" in os.environ

@@ -1,0 +1,159 @@
+"""Command lines of the Microsoft toolchains (EWDK and Visual Studio + WDK).
+
+Both toolchain Tools (site_tools/ewdk.py, site_tools/wdk.py) differ only in where the
+environment comes from; the flags are set here, once. They cannot run off Windows: tests
+check the exact command lines with ``scons -n`` (see tests/build/test_msvc_commands.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path, PureWindowsPath
+from typing import Any
+
+from tapbuild.arch import Arch
+from tapbuild.errors import TapError
+
+# Per arch: (defines, cl flags) beyond the common ones.
+_ARCH_DEFINES = {
+    "i386": ["_X86_=1", "i386=1", "STD_CALL"],
+    "amd64": ["_WIN64", "_AMD64_", "AMD64"],
+    "arm64": ["_WIN64", "_ARM64_", "ARM64", "_USE_DECLSPECS_FOR_SAL=1", "STD_CALL"],
+}
+_LIB_ARCH = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}
+
+
+def kit_paths(kit_root: str, version: str, arch: Arch) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(kernel include dirs, user include dirs, kernel lib dirs, user lib dirs) of a Windows kit."""
+    root = PureWindowsPath(kit_root)
+    inc = root / "Include" / version
+    lib = root / "Lib" / version
+    la = _LIB_ARCH[arch.name]
+    kernel_inc = [str(inc / "km"), str(inc / "km" / "crt"), str(inc / "shared")]
+    user_inc = [str(inc / "um"), str(inc / "shared"), str(inc / "ucrt")]
+    return kernel_inc, user_inc, [str(lib / "km" / la)], [str(lib / "um" / la), str(lib / "ucrt" / la)]
+
+
+def configure(env: Any, kit_root: str, version: str) -> None:
+    """Set every construction variable tapcommon's pseudo-builders need, for cl/link/rc."""
+    arch: Arch = env["TAP_ARCH"]
+    debug = env["TAP_CONFIG"] == "debug"
+    major, minor = arch.min_windows
+    winnt = f"0x{major:02X}{minor:02X}"
+    kernel_inc, user_inc, kernel_lib, user_lib = kit_paths(kit_root, version, arch)
+    env["CC"] = "cl"
+    env["OBJSUFFIX"] = ".obj"
+    env["INCPREFIX"] = "/I"
+    env["CPPDEFPREFIX"] = "/D"
+    env["CCCOM"] = "$CC /nologo /c $CFLAGS $CCFLAGS $_CCCOMCOM /Fo$TARGET $SOURCES"
+    env.Append(
+        CCFLAGS=["/Brepro", "/Z7", "/W4", "/WX", "/GF", "/Gy", "/GR-", "/Zc:wchar_t", "/Zc:inline"]
+        + (["/Od"] if debug else ["/O2", "/Oy-"]),
+        CPPDEFINES=[*_ARCH_DEFINES[arch.name], f"_WIN32_WINNT={winnt}", f"WINVER={winnt}", f"NTDDI_VERSION={winnt}0000"],
+    )
+    # Kit headers are passed as plain flags: they are not scanned for dependencies.
+    env["TAP_KERNEL_CCFLAGS"] = ["/kernel", "/GS"] + (["/Gz"] if arch.name == "i386" else []) + _includes(kernel_inc)
+    env["TAP_KERNEL_CPPDEFINES"] = [*env["TAP_DRIVER_CPPDEFINES"], "_KERNEL_MODE", "WINNT=1"]
+    env["TAP_KERNEL_CPPPATH"] = []
+    env["TAP_USER_CCFLAGS"] = ["/GS-", *_includes(user_inc)]
+    env["TAP_USER_CPPDEFINES"] = ["UNICODE", "_UNICODE", "WIN32_LEAN_AND_MEAN"]
+    env["TAP_USER_CPPPATH"] = []
+    env["TAP_LIBS_FROM_TABLE"] = False
+    env["TAP_RCCOM"] = "rc /nologo /fo$TARGET $SOURCE"
+    machine = {"i386": "X86", "amd64": "X64", "arm64": "ARM64"}[arch.name]
+    common = (
+        f"link /nologo /MACHINE:{machine} /NODEFAULTLIB /DYNAMICBASE /NXCOMPAT /RELEASE /Brepro "
+        "/OPT:REF /OPT:ICF /INCREMENTAL:NO /DEBUG /PDB:${TARGETS[1]} /PDBALTPATH:%_PDB%"
+    )
+    env["TAP_KLINKCOM"] = (
+        f"{common} /DRIVER /SUBSYSTEM:NATIVE,{major}.{minor:02d} /ENTRY:GsDriverEntry "
+        f"/OUT:$TARGET $SOURCES {_libpaths(kernel_lib)} $TAP_TABLE_LIBS BufferOverflowFastFailK.lib"
+    )
+    env["TAP_PLINKCOM"] = (
+        f"{common} /SUBSYSTEM:CONSOLE,{major}.{minor:02d} /ENTRY:$TAP_ENTRY "
+        f"/OUT:$TARGET $SOURCES {_libpaths(user_lib)} $TAP_TABLE_LIBS"
+    )
+    env["TAP_DLINKCOM"] = (
+        f"{common} /DLL /NOENTRY /SUBSYSTEM:WINDOWS,{major}.{minor:02d} /DEF:$TAP_DEFFILE "
+        f"/OUT:$TARGET $SOURCES {_libpaths(user_lib)} $TAP_TABLE_LIBS"
+    )
+    # Programs built from foreign sources (devcon with ti=DIR) link the static C runtime.
+    env["TAP_STATIC_CRT_CCFLAGS"] = ["/MT" if not debug else "/MTd", "/EHsc"]
+
+
+def _includes(dirs: list[str]) -> list[str]:
+    return [f"/I{d}" for d in dirs]
+
+
+def _libpaths(dirs: list[str]) -> str:
+    return " ".join(f'"/LIBPATH:{d}"' for d in dirs)
+
+
+def table_libs(dlls: list[str]) -> list[str]:
+    """Kit import libraries for the DLLs of an import table (ntoskrnl.exe -> ntoskrnl.lib)."""
+    return sorted({f"{PureWindowsPath(d).stem.lower()}.lib" for d in dlls})
+
+
+def _cache_file(cache_dir: Path, key: Mapping[str, str]) -> Path:
+    digest = hashlib.sha256(json.dumps(dict(key), sort_keys=True).encode()).hexdigest()[:16]
+    return cache_dir / f"{key['kind']}-{key['arch']}-{digest}.json"
+
+
+def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
+    """The environment SetupBuildEnv.cmd makes for ``arch``, captured once and cached on disk.
+
+    The cache is keyed by the EWDK path, the arch and the batch file's size and mtime, so a
+    no-op build never reruns it and a different EWDK is never confused with this one.
+    """
+    script = ewdk / "BuildEnv" / "SetupBuildEnv.cmd"
+    if not script.is_file():
+        raise TapError(f"ewdk={ewdk}: no BuildEnv\\SetupBuildEnv.cmd there; accepted: the root of a mounted EWDK")
+    stat = script.stat()
+    key = {"kind": "ewdk", "root": str(ewdk), "arch": arch.msvc, "stamp": f"{stat.st_size}:{int(stat.st_mtime)}"}
+    cached = _cache_file(cache_dir, key)
+    if cached.is_file():
+        data = json.loads(cached.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return dict(data["environ"])
+    environ = _run_batch(script, arch.msvc)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(cached.name + ".tmp")
+    tmp.write_text(json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1), encoding="utf-8")
+    os.replace(tmp, cached)
+    return environ
+
+
+def _run_batch(script: Path, arch_arg: str) -> dict[str, str]:
+    if os.name != "nt":
+        raise TapError(f"toolchain=ewdk runs {script.name} with cmd.exe: only on Windows; use toolchain=zig here")
+    marker = "__TAP_ENV_BEGIN__"
+    proc = subprocess.run(
+        ["cmd.exe", "/d", "/c", f'call "{script}" {arch_arg} >nul && echo {marker} && set'],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0 or marker not in proc.stdout:
+        raise TapError(f"{script}: failed (exit {proc.returncode}); check that the EWDK is complete")
+    environ: dict[str, str] = {}
+    for line in proc.stdout.split(marker, 1)[1].splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name:
+            environ[name] = value
+    return environ
+
+
+def kit_from_environment(environ: Mapping[str, str], kind: str) -> tuple[str, str]:
+    """(kit root, kit version) from an EWDK or Developer Command Prompt environment."""
+    upper = {k.upper(): v for k, v in environ.items()}
+    if kind == "ewdk":
+        root, version = upper.get("WDKCONTENTROOT", ""), upper.get("VERSION_NUMBER", "")
+    else:
+        root, version = upper.get("WINDOWSSDKDIR", ""), upper.get("WINDOWSSDKVERSION", "")
+    version = version.strip("\\")
+    if not root or not version:
+        where = "the EWDK's SetupBuildEnv.cmd" if kind == "ewdk" else "a Visual Studio Developer Command Prompt"
+        raise TapError(f"toolchain={kind}: no Windows kit found in the environment; run from {where}")
+    return root, version

@@ -8,9 +8,10 @@ import tables (``-k`` on i386), ``zig rc`` compiles version resources.
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Any
 
-from tapbuild import zig
+from tapbuild import ddkpatch, zig
 
 Env = Any
 
@@ -56,10 +57,14 @@ def generate(env: Env) -> None:
     ]
     env.Append(CCFLAGS=env["TAP_COMMON_CCFLAGS"], CPPDEFINES=_windows_version_defines(arch))
 
+    # zig's wdm.h/ntddk.h stop on aarch64: patched copies (tapbuild.ddkpatch) come first on
+    # the include path, for every arch (they change nothing on x86 and x64).
     ddk = zig.mingw_include() / "ddk"
+    overlay = env.Dir("#build/zig-ddk").abspath
+    ddkpatch.write_overlay(zig.mingw_include(), Path(overlay))
     env["TAP_KERNEL_CCFLAGS"] = ["-std=gnu11", "-ffreestanding", "-fstack-protector-strong", "-mgeneral-regs-only"]
     env["TAP_KERNEL_CPPDEFINES"] = env["TAP_DRIVER_CPPDEFINES"]
-    env["TAP_KERNEL_CPPPATH"] = [*env.get("TAP_DDK_OVERLAY", []), str(ddk)]
+    env["TAP_KERNEL_CPPPATH"] = [overlay, str(ddk)]
     env["TAP_USER_CCFLAGS"] = ["-std=gnu11", "-fno-stack-protector", "-ffreestanding"]
     env["TAP_USER_CPPDEFINES"] = ["UNICODE", "_UNICODE", "WIN32_LEAN_AND_MEAN"]
     env["TAP_USER_CPPPATH"] = []

@@ -42,3 +42,20 @@ def lint(session: nox.Session) -> None:
     """ruff on the Python code and clang-format on the C code (check only)."""
     session.run(PY, "-m", "ruff", "check", str(ROOT), external=True)
     session.run(PY, "-m", "ruff", "format", "--check", str(ROOT), external=True)
+
+
+def _packaging(session: nox.Session, step: str) -> None:
+    """Run one of tapbuild.packaging's ``*_main`` with the session's arguments."""
+    from tapbuild import packaging
+    from tapbuild.errors import TapError
+
+    try:
+        getattr(packaging, f"{step}_main")(session.posargs, session.log)
+    except TapError as exc:
+        session.error(str(exc))
+
+
+@nox.session(python=False, default=False)
+def package(session: nox.Session) -> None:
+    """NSIS installer <package>-<version>-I<build>.exe from dist/ (-- --dist, --arch, --override)."""
+    _packaging(session, "package")

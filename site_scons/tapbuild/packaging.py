@@ -1,0 +1,78 @@
+"""The packaging sessions' logic: `nox -s package`, `prepare-msm`, `package-msm`.
+
+Each ``*_main(argv, log)`` parses the session's arguments (``nox -s NAME -- ARGS``), does
+the work and returns what it wrote; bad arguments or inputs raise TapError (one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tapbuild.arch import ARCHES, parse_arches
+from tapbuild.errors import TapError
+from tapbuild.pkgnames import load_names
+
+ROOT = Path(__file__).resolve().parents[2]
+Log = Callable[[str], None]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split()[1:])
+        raise TapError(f"{self.prog}: {message}; usage: {usage}")
+
+
+def _parser(prog: str, description: str) -> _Parser:
+    p = _Parser(prog=prog, description=description)
+    p.add_argument("--override", type=Path, help="a version override module (Python constants)")
+    return p
+
+
+def _arches(value: str) -> list[str]:
+    return [a.name for a in parse_arches(value)]
+
+
+def package_main(argv: Sequence[str], log: Log = print) -> Path:
+    """nox -s package [-- --dist DIR --out DIR --arch LIST --override FILE]."""
+    from tapbuild import nsis
+
+    p = _parser("nox -s package --", "Build the NSIS installer from dist/.")
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder to package")
+    p.add_argument("--out", type=Path, default=ROOT, help="where the installer goes (top of tree)")
+    p.add_argument("--arch", default="all", help="architectures to carry (default: all)")
+    args = p.parse_args(list(argv))
+    names = load_names(args.override)
+    sign = signing_hook(log)
+    log(f"# makensis: {names.installer_file} for {args.arch} from {args.dist}")
+    out = nsis.build(
+        names,
+        args.dist,
+        args.out,
+        ROOT / "build" / "package",
+        _arches(args.arch),
+        sign_command=sign,
+    )
+    log(f"wrote {out}")
+    return out
+
+
+def signing_hook(log: Log) -> list[str] | None:
+    """The command makensis runs to sign the installer and the uninstaller, or None.
+
+    Signing belongs to tapbuild's signing modules: when their credentials are configured
+    (environment variables, never arguments), this returns a command that signs one file in
+    place; otherwise the installer is built unsigned.
+    """
+    from tapbuild import signhook
+
+    if not signhook.configured():
+        log("signing credentials not set: installer and uninstaller stay unsigned")
+        return None
+    log("signing installer and uninstaller")
+    return signhook.command()
+
+
+__all__ = ["ARCHES", "package_main", "signing_hook"]

@@ -1,0 +1,234 @@
+"""`nox -s package`: the NSIS installer built with real makensis, read back with 7-Zip."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pefile
+import pytest
+from pkgtest_util import extract_7z, list_7z, nsis_header, sha256, utf16
+from tapbuild import nsis
+from tapbuild.arch import ARCHES
+from tapbuild.errors import TapError
+from tapbuild.pkgnames import PackageNames, load_names
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.tool("makensis", "7z")
+
+
+def _build(names: PackageNames, dist: Path, tmp: Path, **kw: object) -> Path:
+    return nsis.build(names, dist, tmp / "out", tmp / "work", **kw)  # type: ignore[arg-type]
+
+
+def _override(tmp: Path, **values: object) -> Path:
+    path = tmp / "override.py"
+    path.write_text("".join(f"{k} = {v!r}\n" for k, v in values.items()))
+    return path
+
+
+def test_installer_carries_every_arch_and_picks_at_run_time(make_dist, tmp_path: Path) -> None:
+    names = load_names()
+    dist = make_dist()
+    exe = _build(names, dist, tmp_path)
+    assert exe.name == "tap-windows-9.27.0-I0.exe"
+    assert exe.parent == tmp_path / "out"
+
+    listed = list_7z(exe)
+    for f in ("bin/tapinstall.exe", "driver/OemVista.inf", "driver/tap0901.sys"):
+        assert listed.count(f) == 3, (f, listed)  # one per architecture
+    for f in ("bin/addtap.bat", "bin/deltapall.bat", "include/tap-windows.h", "Uninstall.exe"):
+        assert listed.count(f) == 1, (f, listed)
+
+    # Every architecture's files are inside, byte for byte.
+    extracted = {sha256(p) for p in extract_7z(exe, tmp_path / "x")}
+    for arch in ARCHES:
+        for f in nsis.arch_files(names):
+            assert sha256(dist / arch / f) in extracted, (arch, f)
+    assert sha256(dist / "include" / "tap-windows.h") in extracted
+
+    # The run-time choice and the install-or-update logic are in the script.
+    header = nsis_header(exe)
+    for text in (
+        "TAP Virtual Ethernet Adapter",
+        "TAP Utilities",
+        "TAP SDK",
+        '" hwids tap0901',
+        '" update "',
+        '" install "',
+        r"Software\Microsoft\Windows\CurrentVersion\Uninstall\TAP-Windows",
+        "QuietUninstallString",
+    ):
+        assert utf16(text) in header, text
+
+
+def test_machine_types_per_arch(make_dist, tmp_path: Path) -> None:
+    """The three tapinstall.exe inside are for three different machines, as in dist/."""
+    dist = make_dist()
+    exe = _build(load_names(), dist, tmp_path)
+    machines = set()
+    for p in extract_7z(exe, tmp_path / "x"):
+        if p.name.startswith("tapinstall"):
+            pe = pefile.PE(str(p), fast_load=True)
+            machines.add(pe.FILE_HEADER.Machine)
+            pe.close()
+    assert machines == {a.pe_machine for a in ARCHES.values()}
+
+
+def test_license_has_crlf_line_ends(make_dist, tmp_path: Path) -> None:
+    exe = _build(load_names(), make_dist(), tmp_path)
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8").replace("\r\n", "\n")
+    assert "\r" not in license_text
+    header = nsis_header(exe)
+    assert utf16(license_text.replace("\n", "\r\n")) in header
+    staged = (tmp_path / "work" / "nsis" / "LICENSE.txt").read_bytes()
+    assert staged.count(b"\r\n") == license_text.count("\n") and b"\n" not in staged.replace(
+        b"\r\n", b""
+    )
+
+
+def test_utilities_are_crlf_batch_files_with_the_id(make_dist, tmp_path: Path) -> None:
+    names = load_names()
+    _build(names, make_dist(), tmp_path)
+    for bat in ("addtap.bat", "deltapall.bat"):
+        data = (tmp_path / "work" / "nsis" / bat).read_bytes()
+        assert b"\n" not in data.replace(b"\r\n", b""), bat
+        assert b"tapinstall.exe" in data and b" tap0901" in data
+
+
+def test_version_information(make_dist, tmp_path: Path) -> None:
+    exe = _build(load_names(), make_dist(), tmp_path)
+    pe = pefile.PE(str(exe))
+    fixed = pe.VS_FIXEDFILEINFO[0]
+    assert (fixed.ProductVersionMS, fixed.ProductVersionLS) == ((9 << 16) | 27, 0)
+    strings = {}
+    for info in pe.FileInfo[0]:
+        for table in getattr(info, "StringTable", []):
+            strings.update({k.decode(): v.decode() for k, v in table.entries.items()})
+    pe.close()
+    assert strings["ProductName"] == "TAP-Windows"
+    assert strings["ProductVersion"] == "9.27.0"
+    assert strings["FileVersion"] == "9.27.0.0"
+    assert strings["CompanyName"] == "OpenVPN Technologies, Inc."
+
+
+def test_reproducible(make_dist, tmp_path: Path) -> None:
+    names = load_names()
+    dist = make_dist()
+    a = nsis.build(names, dist, tmp_path / "a", tmp_path / "wa")
+    b = nsis.build(names, dist, tmp_path / "b", tmp_path / "wb")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_catalogs_are_carried_when_present(make_dist, tmp_path: Path) -> None:
+    exe = _build(load_names(), make_dist(catalogs=True), tmp_path)
+    assert list_7z(exe).count("driver/tap0901.cat") == 3
+
+
+@pytest.mark.parametrize("component_id", ["tap9", "tapvendorwithaverylongid_0123456"])
+def test_component_id_override_renames_everything(
+    make_dist, tmp_path: Path, component_id: str
+) -> None:
+    names = load_names(_override(tmp_path, PRODUCT_TAP_WIN_COMPONENT_ID=component_id))
+    exe = _build(names, make_dist(component_id=component_id), tmp_path)
+    assert exe.name == f"tap-windows-{component_id}-9.27.0-I0.exe"
+    listed = list_7z(exe)
+    assert listed.count(f"driver/{component_id}.sys") == 3
+    assert "driver/tap0901.sys" not in listed
+    header = nsis_header(exe)
+    key = rf"Software\Microsoft\Windows\CurrentVersion\Uninstall\TAP-Windows ({component_id})"
+    assert utf16(key) in header
+    assert utf16(f'" hwids {component_id}') in header
+    assert utf16(r"Uninstall\TAP-Windows" + "\0") not in header
+
+
+def test_subset_of_arches(make_dist, tmp_path: Path) -> None:
+    dist = make_dist(arches=("amd64",))
+    exe = _build(load_names(), dist, tmp_path, arches=["amd64"])
+    assert list_7z(exe).count("driver/tap0901.sys") == 1
+
+
+def test_missing_inputs_one_clear_line(make_dist, tmp_path: Path) -> None:
+    dist = make_dist()
+    (dist / "arm64" / "tapinstall.exe").unlink()
+    (dist / "include" / "tap-windows.h").unlink()
+    with pytest.raises(TapError) as err:
+        _build(load_names(), dist, tmp_path)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "arm64/tapinstall.exe" in msg and "include/tap-windows.h" in msg
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_makensis_failure_leaves_nothing(make_dist, tmp_path: Path) -> None:
+    """A broken input (a directory where a bitmap goes) fails makensis: no half file."""
+    names = load_names()
+    dist = make_dist()
+    with pytest.raises(TapError, match="makensis failed"):
+        nsis.build(names, dist, tmp_path / "out", tmp_path / "work", makensis="/bin/false")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_signing_hook_signs_installer_and_uninstaller(make_dist, tmp_path: Path) -> None:
+    """makensis runs the hook for the uninstaller and for the installer, each in place."""
+    log = tmp_path / "hook.log"
+    hook = tmp_path / "hook.py"
+    hook.write_text(
+        "import sys\n"
+        "p = sys.argv[1]\n"
+        "data = open(p, 'rb').read()\n"
+        f"open({str(log)!r}, 'a').write(f'{{len(data)}} {{data[:2]!r}}\\n')\n"
+    )
+    exe = _build(load_names(), make_dist(), tmp_path, sign_command=[sys.executable, str(hook)])
+    calls = log.read_text().splitlines()
+    assert len(calls) == 2, calls  # the uninstaller, then the installer
+    assert all(c.endswith("b'MZ'") for c in calls)
+    assert int(calls[1].split()[0]) == exe.stat().st_size
+
+
+@pytest.mark.tool("osslsigncode", "openssl")
+def test_signed_with_osslsigncode(make_dist, tmp_path: Path) -> None:
+    """A real signature through the hook (a throw-away certificate, password from a file)."""
+    from tapbuild import authenticode
+
+    key, cert, pfx, pw = (tmp_path / n for n in ("k.pem", "c.pem", "c.pfx", "pw"))
+    pw.write_text("test-only")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "2", "-subj", "/CN=TAP packaging test"], check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "pkcs12",
+            "-export",
+            "-inkey",
+            key,
+            "-in",
+            cert,
+            "-out",
+            pfx,
+            "-passout",
+            f"file:{pw}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    hook = tmp_path / "sign.py"
+    hook.write_text(
+        "import os, subprocess, sys\n"
+        "p = sys.argv[1]\n"
+        f"subprocess.run(['osslsigncode', 'sign', '-pkcs12', {str(pfx)!r}, '-readpass', {str(pw)!r},"
+        " '-h', 'sha256', '-in', p, '-out', p + '.signed'], check=True, capture_output=True)\n"
+        "os.replace(p + '.signed', p)\n"
+    )
+    exe = _build(load_names(), make_dist(), tmp_path, sign_command=[sys.executable, str(hook)])
+    sigs = authenticode.signatures(exe)
+    assert len(sigs) == 1 and sigs[0].digest == "sha256"
+    assert "TAP packaging test" in sigs[0].signer_subject
+    env = dict(os.environ)
+    subprocess.run(
+        ["osslsigncode", "verify", "-in", str(exe)], capture_output=True, env=env, check=False
+    )

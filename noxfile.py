@@ -59,3 +59,9 @@ def _packaging(session: nox.Session, step: str) -> None:
 def package(session: nox.Session) -> None:
     """NSIS installer <package>-<version>-I<build>.exe from dist/ (-- --dist, --arch, --override)."""
     _packaging(session, "package")
+
+
+@nox.session(name="prepare-msm", python=False, default=False)
+def prepare_msm(session: nox.Session) -> None:
+    """dist/ for MSM packaging from two signed dists (-- --win7 DIR --win10 DIR)."""
+    _packaging(session, "prepare_msm")

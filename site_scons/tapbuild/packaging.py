@@ -59,6 +59,24 @@ def package_main(argv: Sequence[str], log: Log = print) -> Path:
     return out
 
 
+def prepare_msm_main(argv: Sequence[str], log: Log = print) -> Path:
+    """nox -s prepare-msm -- --win7 DIR --win10 DIR [--dist DIR --override FILE]."""
+    from tapbuild import msmdist
+
+    p = _parser("nox -s prepare-msm --", "Build the dist/ layout MSM packaging consumes.")
+    p.add_argument("--win7", type=Path, required=True, help="the cross-signed (EV) dist/")
+    p.add_argument("--win10", type=Path, required=True, help="the attestation-signed dist/")
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ to write")
+    args = p.parse_args(list(argv))
+    names = load_names(args.override)
+    log(f"# MSM layout from {args.win7} (win7) and {args.win10} (win10) into {args.dist}")
+    backup = msmdist.prepare(args.win7, args.win10, args.dist, names)
+    if backup is not None:
+        log(f"previous dist kept as {backup}")
+    log(f"wrote {args.dist}")
+    return Path(args.dist)
+
+
 def signing_hook(log: Log) -> list[str] | None:
     """The command makensis runs to sign the installer and the uninstaller, or None.
 
@@ -75,4 +93,4 @@ def signing_hook(log: Log) -> list[str] | None:
     return signhook.command()
 
 
-__all__ = ["ARCHES", "package_main", "signing_hook"]
+__all__ = ["ARCHES", "package_main", "prepare_msm_main", "signing_hook"]

@@ -1,0 +1,92 @@
+"""`nox -s prepare-msm`: the dist/ layout MSM packaging consumes, from two signed dists.
+
+The win7 dist (cross-signed, EV) gives ``<arch>/`` for i386 and amd64; the win10 dist
+(attestation-signed by Microsoft) gives ``<arch>/win10/`` for i386, amd64 and arm64 and
+``include/tap-windows.h``. Neither copy keeps tapinstall.exe (the modules install the driver
+themselves). An existing dist/ is kept as ``dist.<unix time>``; the new one appears in one
+rename, so a failure leaves dist/ as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from tapbuild.errors import TapError
+from tapbuild.pkgnames import PackageNames
+
+WIN7_ARCHES = ("i386", "amd64")
+WIN10_ARCHES = ("i386", "amd64", "arm64")
+DROPPED = {"tapinstall.exe"}
+
+
+def driver_files(names: PackageNames) -> tuple[str, ...]:
+    return ("OemVista.inf", f"{names.component_id}.sys", f"{names.component_id}.cat")
+
+
+def check_signed_dist(
+    label: str, folder: Path, names: PackageNames, arches: tuple[str, ...]
+) -> None:
+    if not folder.is_dir():
+        raise TapError(
+            f"--{label} {folder}: no such directory; give the {label} signed dist/ folder"
+        )
+    cat = folder / "amd64" / f"{names.component_id}.cat"
+    if not cat.is_file():
+        raise TapError(
+            f"--{label} {folder}: no amd64/{cat.name}; sign the drivers first (a {label} dist "
+            "holds <arch>/OemVista.inf, <id>.sys and <id>.cat)"
+        )
+    missing = [
+        f"{a}/{f}" for a in arches for f in driver_files(names) if not (folder / a / f).is_file()
+    ]
+    if missing:
+        raise TapError(f"--{label} {folder}: missing {', '.join(missing)}")
+
+
+def _copy_arch(src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.iterdir()):
+        if f.is_file() and f.name.lower() not in DROPPED:
+            shutil.copy2(f, dst / f.name)
+
+
+def prepare(
+    win7: Path, win10: Path, dist: Path, names: PackageNames, now: float | None = None
+) -> Path | None:
+    """Write the MSM layout to ``dist``; return where the previous dist/ went (or None)."""
+    check_signed_dist("win7", win7, names, WIN7_ARCHES)
+    check_signed_dist("win10", win10, names, WIN10_ARCHES)
+    header = win10 / "include" / "tap-windows.h"
+    if not header.is_file():
+        raise TapError(f"--win10 {win10}: missing include/tap-windows.h")
+    dist = dist.absolute()
+    dist.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dist.name}.msm-", dir=dist.parent))
+    try:
+        for a in WIN7_ARCHES:
+            _copy_arch(win7 / a, work / a)
+        for a in WIN10_ARCHES:
+            _copy_arch(win10 / a, work / a / "win10")
+        (work / "include").mkdir()
+        shutil.copy2(header, work / "include" / "tap-windows.h")
+        backup = None
+        if dist.exists():
+            stamp = int(time.time() if now is None else now)
+            backup = dist.with_name(f"{dist.name}.{stamp}")
+            while backup.exists():
+                stamp += 1
+                backup = dist.with_name(f"{dist.name}.{stamp}")
+            os.rename(dist, backup)
+        try:
+            os.rename(work, dist)
+        except BaseException:
+            if backup is not None:
+                os.rename(backup, dist)
+            raise
+        return backup
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -135,6 +135,21 @@ uint32_t tapc_take_events(tapc_adapter *ad)
     return e;
 }
 
+const tapc_stats *tapc_get_stats(const tapc_adapter *ad)
+{
+    return &ad->stats;
+}
+
+size_t tapc_queued_frames(const tapc_adapter *ad)
+{
+    return ad->queue.frames;
+}
+
+size_t tapc_queued_bytes(const tapc_adapter *ad)
+{
+    return ad->queue.bytes;
+}
+
 bool tapc_flow_held(const tapc_adapter *ad)
 {
     return ad->flow_held;

@@ -20,7 +20,7 @@
 #ifndef TAPCORE_H
 #define TAPCORE_H
 
-#include "tap-windows.h"
+#include "../include/tap-windows.h" /* IOCTL codes, priority behaviours */
 #include "tapc_base.h"
 #include "tapc_dhcp.h"
 #include "tapc_mac.h"
@@ -159,6 +159,12 @@ bool tapc_media_connected(const tapc_adapter *ad);
 
 /* Events since the last call; clears them. */
 uint32_t tapc_take_events(tapc_adapter *ad);
+
+/* Counters for the OID_GEN_* statistics queries. */
+const tapc_stats *tapc_get_stats(const tapc_adapter *ad);
+/* Frames and frame bytes queued toward user space. */
+size_t tapc_queued_frames(const tapc_adapter *ad);
+size_t tapc_queued_bytes(const tapc_adapter *ad);
 
 /* Flow control: true while more than the threshold is queued toward user space. */
 bool tapc_flow_held(const tapc_adapter *ad);

@@ -86,13 +86,15 @@ def _import_libraries(env: Env, table: list[importtable.Import], name: str) -> l
 
 def _version_res(env: Env, filename: str, kind: str, description: str) -> list[Any]:
     text = resource.rc_text(
-        env["TAP_PRODUCT"], kind=kind, filename=filename, description=description, debug=env["TAP_CONFIG"] == "debug"
+        env["TAP_PRODUCT"],
+        kind=kind,
+        filename=filename,
+        description=description,
+        debug=env["TAP_CONFIG"] == "debug",
     )
     stem = Path(filename).stem
     rc = env.GeneratedFile(f"{stem}-version.rc", text)
-    return env.Command(
-        f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET")
-    )
+    return env.Command(f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET"))
 
 
 def _image(
@@ -129,7 +131,10 @@ def _image(
     targets = benv.Command(
         [filename, f"{name}.pdb"],
         objects + res + libs + (extra_sources or []),
-        [_action(benv, linkcom, "LINK", "$TARGET"), _action(benv, _pe_gate(kind), "PECHK", "$TARGET", varlist=["TAP_GATE_SIG"])],
+        [
+            _action(benv, linkcom, "LINK", "$TARGET"),
+            _action(benv, _pe_gate(kind), "PECHK", "$TARGET", varlist=["TAP_GATE_SIG"]),
+        ],
         TAP_GATE_TABLE=table,
         TAP_GATE_SIG=_table_signature(table, arch),
     )
@@ -137,7 +142,9 @@ def _image(
     return targets
 
 
-def KernelDriver(env: Env, name: str, sources: list[Any], *, imports: str, description: str) -> list[Any]:
+def KernelDriver(
+    env: Env, name: str, sources: list[Any], *, imports: str, description: str
+) -> list[Any]:
     """A kernel-mode driver image ``<name>.sys`` (+ ``.pdb``)."""
     return _image(
         env, name=name, suffix=".sys", kind="driver", sources=sources, imports=imports,

@@ -23,7 +23,11 @@ def _cmd() -> str:
 def _windows_version_defines(arch: Any) -> list[tuple[str, str]]:
     major, minor = arch.min_windows
     winnt = f"0x{major:02X}{minor:02X}"
-    return [("_WIN32_WINNT", winnt), ("NTDDI_VERSION", f"0x{major:02X}{minor:02X}0000"), ("WINVER", winnt)]
+    return [
+        ("_WIN32_WINNT", winnt),
+        ("NTDDI_VERSION", f"0x{major:02X}{minor:02X}0000"),
+        ("WINVER", winnt),
+    ]
 
 
 def generate(env: Env) -> None:
@@ -47,6 +51,9 @@ def generate(env: Env) -> None:
         f"-ffile-prefix-map={top}=.",
         f"-ffile-prefix-map={zig.lib_dir()}=/zig",
         "-fdebug-compilation-dir=.",
+        # Else the debug info names a random temporary object in zig's cache.
+        "-Xclang",
+        "-object-file-name=$TARGET",
         "-Wall",
         "-Wextra",
         "-Werror",
@@ -62,7 +69,12 @@ def generate(env: Env) -> None:
     ddk = zig.mingw_include() / "ddk"
     overlay = env.Dir("#build/zig-ddk").abspath
     ddkpatch.write_overlay(zig.mingw_include(), Path(overlay))
-    env["TAP_KERNEL_CCFLAGS"] = ["-std=gnu11", "-ffreestanding", "-fstack-protector-strong", "-mgeneral-regs-only"]
+    env["TAP_KERNEL_CCFLAGS"] = [
+        "-std=gnu11",
+        "-ffreestanding",
+        "-fstack-protector-strong",
+        "-mgeneral-regs-only",
+    ]
     env["TAP_KERNEL_CPPDEFINES"] = env["TAP_DRIVER_CPPDEFINES"]
     env["TAP_KERNEL_CPPPATH"] = [overlay, str(ddk)]
     env["TAP_USER_CCFLAGS"] = ["-std=gnu11", "-fno-stack-protector", "-ffreestanding"]

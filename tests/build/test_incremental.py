@@ -1,0 +1,78 @@
+"""Incremental builds: what a change reruns, and nothing else."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import scons
+
+pytestmark = pytest.mark.slow
+
+ARCHES = "amd64,arm64"
+
+
+@pytest.fixture(scope="module")
+def tree(make_tree: Callable[[str], Path]) -> Path:
+    t = make_tree("incremental")
+    scons(t, "-j2", f"arch={ARCHES}")
+    return t
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    later = time.time() + 5
+    os.utime(path, (later, later))
+
+
+def test_one_c_file(tree: Path) -> None:
+    edit(tree / "driver" / "driver.c", "driver loaded", "driver started")
+    steps = scons(tree, "-j2", f"arch={ARCHES}").steps
+    compiled = sorted(s.split()[1:] for s in steps if s.startswith("CC "))
+    assert compiled == [["amd64", "driver/driver.c"], ["arm64", "driver/driver.c"]]
+    linked = sorted(s.split()[1] for s in steps if s.startswith("LINK "))
+    assert linked == ["amd64", "arm64"]
+    assert not [s for s in steps if s.startswith(("RC ", "GEN ", "IMPLIB ", "INF "))]
+    assert scons(tree, f"arch={ARCHES}").steps == []
+
+
+def test_version_change_reruns_only_its_users(tree: Path) -> None:
+    version = tree / "version.py"
+    text = version.read_text()
+    # The publisher appears in version resources only: no compile, no INF.
+    version.write_text(
+        text.replace(
+            'PRODUCT_PUBLISHER = "OpenVPN Technologies, Inc."', 'PRODUCT_PUBLISHER = "Example Ltd"'
+        )
+    )
+    steps = scons(tree, "-j2", f"arch={ARCHES}").steps
+    assert not [s for s in steps if s.startswith(("CC ", "INF ", "IMPLIB "))]
+    assert sorted(s.split()[1] for s in steps if s.startswith("RC ")) == ["amd64", "arm64"]
+    # The release date appears in the INF only.
+    version.write_text(version.read_text().replace('"09/27/2026"', '"10/01/2026"'))
+    steps = scons(tree, "-j2", f"arch={ARCHES}").steps
+    assert sorted(s.split()[1] for s in steps if s.startswith("INF ")) == ["amd64", "arm64"]
+    assert not [s for s in steps if s.startswith(("CC ", "RC ", "LINK "))]
+    assert (
+        "DriverVer   = 10/01/2026,9.27.0.0"
+        in (tree / "dist" / "amd64" / "OemVista.inf").read_text()
+    )
+    # The minor version reaches the driver's code (GET_VERSION), the resources and the INF.
+    version.write_text(
+        version.read_text().replace("PRODUCT_TAP_WIN_MINOR = 27", "PRODUCT_TAP_WIN_MINOR = 28")
+    )
+    steps = scons(tree, "-j2", f"arch={ARCHES}").steps
+    assert any(s.startswith("CC ") for s in steps)
+    assert sorted(s.split()[1] for s in steps if s.startswith("RC ")) == ["amd64", "arm64"]
+    assert sorted(s.split()[1] for s in steps if s.startswith("INF ")) == ["amd64", "arm64"]
+
+
+def test_parallel_build_is_safe(make_tree: Callable[[str], Path]) -> None:
+    t = make_tree("parallel")
+    scons(t, "-j4")
+    assert scons(t, "-q", check=False).returncode == 0

@@ -27,7 +27,9 @@ _ARCH_DEFINES = {
 _LIB_ARCH = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}
 
 
-def kit_paths(kit_root: str, version: str, arch: Arch) -> tuple[list[str], list[str], list[str], list[str]]:
+def kit_paths(
+    kit_root: str, version: str, arch: Arch
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """(kernel include dirs, user include dirs, kernel lib dirs, user lib dirs) of a Windows kit."""
     root = PureWindowsPath(kit_root)
     inc = root / "Include" / version
@@ -35,7 +37,12 @@ def kit_paths(kit_root: str, version: str, arch: Arch) -> tuple[list[str], list[
     la = _LIB_ARCH[arch.name]
     kernel_inc = [str(inc / "km"), str(inc / "km" / "crt"), str(inc / "shared")]
     user_inc = [str(inc / "um"), str(inc / "shared"), str(inc / "ucrt")]
-    return kernel_inc, user_inc, [str(lib / "km" / la)], [str(lib / "um" / la), str(lib / "ucrt" / la)]
+    return (
+        kernel_inc,
+        user_inc,
+        [str(lib / "km" / la)],
+        [str(lib / "um" / la), str(lib / "ucrt" / la)],
+    )
 
 
 def configure(env: Any, kit_root: str, version: str) -> None:
@@ -53,10 +60,17 @@ def configure(env: Any, kit_root: str, version: str) -> None:
     env.Append(
         CCFLAGS=["/Brepro", "/Z7", "/W4", "/WX", "/GF", "/Gy", "/GR-", "/Zc:wchar_t", "/Zc:inline"]
         + (["/Od"] if debug else ["/O2", "/Oy-"]),
-        CPPDEFINES=[*_ARCH_DEFINES[arch.name], f"_WIN32_WINNT={winnt}", f"WINVER={winnt}", f"NTDDI_VERSION={winnt}0000"],
+        CPPDEFINES=[
+            *_ARCH_DEFINES[arch.name],
+            f"_WIN32_WINNT={winnt}",
+            f"WINVER={winnt}",
+            f"NTDDI_VERSION={winnt}0000",
+        ],
     )
     # Kit headers are passed as plain flags: they are not scanned for dependencies.
-    env["TAP_KERNEL_CCFLAGS"] = ["/kernel", "/GS"] + (["/Gz"] if arch.name == "i386" else []) + _includes(kernel_inc)
+    env["TAP_KERNEL_CCFLAGS"] = (
+        ["/kernel", "/GS"] + (["/Gz"] if arch.name == "i386" else []) + _includes(kernel_inc)
+    )
     env["TAP_KERNEL_CPPDEFINES"] = [*env["TAP_DRIVER_CPPDEFINES"], "_KERNEL_MODE", "WINNT=1"]
     env["TAP_KERNEL_CPPPATH"] = []
     env["TAP_USER_CCFLAGS"] = ["/GS-", *_includes(user_inc)]
@@ -98,23 +112,32 @@ def table_libs(dlls: list[str]) -> list[str]:
     return sorted({f"{PureWindowsPath(d).stem.lower()}.lib" for d in dlls})
 
 
-def _cache_file(cache_dir: Path, key: Mapping[str, str]) -> Path:
-    digest = hashlib.sha256(json.dumps(dict(key), sort_keys=True).encode()).hexdigest()[:16]
-    return cache_dir / f"{key['kind']}-{key['arch']}-{digest}.json"
+def ewdk_cache(ewdk: Path, arch: Arch, cache_dir: Path) -> tuple[Path, dict[str, str]]:
+    """Where the captured environment of ``arch`` is cached, and the key stored with it.
 
-
-def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
-    """The environment SetupBuildEnv.cmd makes for ``arch``, captured once and cached on disk.
-
-    The cache is keyed by the EWDK path, the arch and the batch file's size and mtime, so a
-    no-op build never reruns it and a different EWDK is never confused with this one.
+    The key holds the EWDK path, the arch and the batch file's size and mtime, so a no-op
+    build never reruns it and a different EWDK is never confused with this one.
     """
     script = ewdk / "BuildEnv" / "SetupBuildEnv.cmd"
     if not script.is_file():
-        raise TapError(f"ewdk={ewdk}: no BuildEnv\\SetupBuildEnv.cmd there; accepted: the root of a mounted EWDK")
+        raise TapError(
+            f"ewdk={ewdk}: no BuildEnv\\SetupBuildEnv.cmd there; accepted: the root of a mounted EWDK"
+        )
     stat = script.stat()
-    key = {"kind": "ewdk", "root": str(ewdk), "arch": arch.msvc, "stamp": f"{stat.st_size}:{int(stat.st_mtime)}"}
-    cached = _cache_file(cache_dir, key)
+    key = {
+        "kind": "ewdk",
+        "root": str(ewdk),
+        "arch": arch.msvc,
+        "stamp": f"{stat.st_size}:{int(stat.st_mtime)}",
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return cache_dir / f"ewdk-{arch.msvc}-{digest}.json", key
+
+
+def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
+    """The environment SetupBuildEnv.cmd makes for ``arch``, captured once and cached on disk."""
+    cached, key = ewdk_cache(ewdk, arch, cache_dir)
+    script = ewdk / "BuildEnv" / "SetupBuildEnv.cmd"
     if cached.is_file():
         data = json.loads(cached.read_text(encoding="utf-8"))
         if data.get("key") == key:
@@ -122,21 +145,27 @@ def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
     environ = _run_batch(script, arch.msvc)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_name(cached.name + ".tmp")
-    tmp.write_text(json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1), encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1), encoding="utf-8"
+    )
     os.replace(tmp, cached)
     return environ
 
 
 def _run_batch(script: Path, arch_arg: str) -> dict[str, str]:
     if os.name != "nt":
-        raise TapError(f"toolchain=ewdk runs {script.name} with cmd.exe: only on Windows; use toolchain=zig here")
+        raise TapError(
+            f"toolchain=ewdk runs {script.name} with cmd.exe: only on Windows; use toolchain=zig here"
+        )
     marker = "__TAP_ENV_BEGIN__"
     proc = subprocess.run(
         ["cmd.exe", "/d", "/c", f'call "{script}" {arch_arg} >nul && echo {marker} && set'],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if proc.returncode != 0 or marker not in proc.stdout:
-        raise TapError(f"{script}: failed (exit {proc.returncode}); check that the EWDK is complete")
+        raise TapError(
+            f"{script}: failed (exit {proc.returncode}); check that the EWDK is complete"
+        )
     environ: dict[str, str] = {}
     for line in proc.stdout.split(marker, 1)[1].splitlines():
         name, sep, value = line.partition("=")
@@ -154,6 +183,12 @@ def kit_from_environment(environ: Mapping[str, str], kind: str) -> tuple[str, st
         root, version = upper.get("WINDOWSSDKDIR", ""), upper.get("WINDOWSSDKVERSION", "")
     version = version.strip("\\")
     if not root or not version:
-        where = "the EWDK's SetupBuildEnv.cmd" if kind == "ewdk" else "a Visual Studio Developer Command Prompt"
-        raise TapError(f"toolchain={kind}: no Windows kit found in the environment; run from {where}")
+        where = (
+            "the EWDK's SetupBuildEnv.cmd"
+            if kind == "ewdk"
+            else "a Visual Studio Developer Command Prompt"
+        )
+        raise TapError(
+            f"toolchain={kind}: no Windows kit found in the environment; run from {where}"
+        )
     return root, version

@@ -145,7 +145,8 @@ def test_ewdk_environment_needs_windows(tmp_path: Path) -> None:
     (root / "BuildEnv").mkdir(parents=True)
     (root / "BuildEnv" / "SetupBuildEnv.cmd").write_text("@echo off\r\n")
     with pytest.raises(
-        msvc.TapError, match="toolchain=ewdk runs SetupBuildEnv.cmd with cmd.exe: only on Windows"
+        msvc.TapError,
+        match=r"toolchain=ewdk runs SetupBuildEnv\.cmd with cmd\.exe: only on Windows",
     ):
         msvc.ewdk_environment(root, ARCHES["amd64"], tmp_path / "cache")
     with pytest.raises(msvc.TapError, match="no BuildEnv"):

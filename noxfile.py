@@ -44,6 +44,47 @@ def lint(session: nox.Session) -> None:
     session.run(PY, "-m", "ruff", "format", "--check", str(ROOT), external=True)
 
 
+def _signing(session: nox.Session, command: str) -> None:
+    """Run one signing command of tapbuild.signcli with the session's arguments."""
+    from tapbuild import signcli
+    from tapbuild.errors import TapError
+
+    try:
+        signcli.main(command, session.posargs, session.log)
+    except TapError as exc:
+        session.error(str(exc))
+
+
+@nox.session(python=False, default=False)
+def catalog(session: nox.Session) -> None:
+    """Unsigned <id>.cat per arch in dist/ (-- --os ARCH=LIST, --member-hash, --override)."""
+    _signing(session, "catalog")
+
+
+@nox.session(python=False, default=False)
+def sign(session: nox.Session) -> None:
+    """Sign, timestamp and verify dist/ (-- --force|--append, --digest, --proxy, --backend)."""
+    _signing(session, "sign")
+
+
+@nox.session(python=False, default=False)
+def timestamp(session: nox.Session) -> None:
+    """Add RFC 3161 timestamps to signed but untimestamped files of dist/ (-- --proxy URL)."""
+    _signing(session, "timestamp")
+
+
+@nox.session(python=False, default=False)
+def verify(session: nox.Session) -> None:
+    """Verify dist/'s signatures, timestamps and catalogs (-- --ca FILE, --tsa-ca FILE)."""
+    _signing(session, "verify")
+
+
+@nox.session(python=False, default=False)
+def testcert(session: nox.Session) -> None:
+    """Self-signed code-signing certificate and PFX in testcert/ for test signing."""
+    _signing(session, "testcert")
+
+
 def _packaging(session: nox.Session, step: str) -> None:
     """Run one of tapbuild.packaging's ``*_main`` with the session's arguments."""
     from tapbuild import packaging

@@ -1,0 +1,249 @@
+"""Signing credentials, from the environment and files only (never from arguments).
+
+=========================  ====================================================================
+``TAP_SIGN_PFX``           a PKCS#12 file with the key and certificate (chain)
+``TAP_SIGN_PASSWORD_FILE`` a file holding the PFX password (one line); or
+``TAP_SIGN_PASSWORD``      the PFX password itself (the file is preferred)
+``TAP_SIGN_SUBJECT``       Windows certificate store: subject name or SHA-1 thumbprint
+``TAP_SIGN_PKCS11_MODULE`` a PKCS#11 module (.so/.dll) for an HSM or token
+``TAP_SIGN_PKCS11_CERT``   the certificate: a ``pkcs11:`` URI or a certificate file
+``TAP_SIGN_PKCS11_KEY``    the private key: a ``pkcs11:`` URI
+``TAP_SIGN_PIN_FILE``      a file holding the token PIN (one line)
+``TAP_SIGN_CROSSCERT``     optional cross-certificate added to signatures (signtool ``/ac``)
+=========================  ====================================================================
+
+A password or PIN is held in a :class:`Secret`, whose ``str``/``repr`` never show it; it
+reaches a tool only through a pipe. Errors name the variable, never the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+
+from tapbuild.errors import TapError
+
+ENV_NAMES = (
+    "TAP_SIGN_PFX",
+    "TAP_SIGN_PASSWORD_FILE",
+    "TAP_SIGN_PASSWORD",
+    "TAP_SIGN_SUBJECT",
+    "TAP_SIGN_PKCS11_MODULE",
+    "TAP_SIGN_PKCS11_CERT",
+    "TAP_SIGN_PKCS11_KEY",
+    "TAP_SIGN_PIN_FILE",
+    "TAP_SIGN_CROSSCERT",
+)
+SECRET_ENV_NAMES = ("TAP_SIGN_PASSWORD",)
+
+HOW = (
+    "set TAP_SIGN_PFX (+ TAP_SIGN_PASSWORD_FILE), or TAP_SIGN_PKCS11_MODULE + "
+    "TAP_SIGN_PKCS11_CERT + TAP_SIGN_PKCS11_KEY (+ TAP_SIGN_PIN_FILE), or TAP_SIGN_SUBJECT "
+    "(Windows certificate store); see README 'Signing and timestamping'"
+)
+
+
+class Secret:
+    """A password or PIN. Shown as ``***`` everywhere; :meth:`reveal` is for the pipe."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class PfxKey:
+    path: Path
+    password: Secret = field(repr=False)
+    certificate: bytes = field(repr=False)  # DER of the signing certificate
+
+    @property
+    def thumbprint(self) -> str:
+        return hashlib.sha1(self.certificate).hexdigest().upper()
+
+
+@dataclass(frozen=True)
+class Pkcs11Key:
+    module: Path
+    cert: str  # pkcs11: URI or a certificate file
+    key: str  # pkcs11: URI
+    pin: Secret | None = field(repr=False)
+
+    @property
+    def cert_is_uri(self) -> bool:
+        return self.cert.lower().startswith("pkcs11:")
+
+    @property
+    def certificate(self) -> bytes | None:
+        """DER of the certificate when it is a file; None when it lives in the token."""
+        return (
+            None if self.cert_is_uri else _load_cert_file(Path(self.cert), "TAP_SIGN_PKCS11_CERT")
+        )
+
+
+@dataclass(frozen=True)
+class StoreKey:
+    subject: str  # subject name, or a 40-hex-digit SHA-1 thumbprint
+
+    @property
+    def is_thumbprint(self) -> bool:
+        return re.fullmatch(r"[0-9A-Fa-f]{40}", self.subject.replace(" ", "")) is not None
+
+
+Key = PfxKey | Pkcs11Key | StoreKey
+
+
+@dataclass(frozen=True)
+class Credentials:
+    key: Key
+    cross_cert: Path | None = None
+
+    @property
+    def certificate(self) -> bytes | None:
+        """DER of the signing certificate when known without asking a token or a store."""
+        if isinstance(self.key, PfxKey | Pkcs11Key):
+            return self.key.certificate
+        return None
+
+
+def _file(environ: Mapping[str, str], name: str) -> Path | None:
+    value = environ.get(name, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise TapError(f"{name}={value}: no such file; expected the path of an existing file")
+    return path
+
+
+def _read_secret(path: Path, name: str) -> Secret:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise TapError(f"{name}: cannot read {path} as UTF-8 text") from None
+    return Secret(text.rstrip("\r\n"))
+
+
+def _load_cert_file(path: Path, name: str) -> bytes:
+    data = path.read_bytes()
+    try:
+        cert = (
+            x509.load_pem_x509_certificate(data)
+            if b"-----BEGIN" in data
+            else x509.load_der_x509_certificate(data)
+        )
+    except ValueError:
+        raise TapError(f"{name}={path}: not a certificate; expected a PEM or DER file") from None
+    return cert.public_bytes(Encoding.DER)
+
+
+def _check_uri(name: str, value: str) -> str:
+    if not value.lower().startswith("pkcs11:"):
+        raise TapError(f"{name}: expected a pkcs11: URI (RFC 7512), e.g. pkcs11:token=T;object=K")
+    if re.search(r"(^|[;?&])pin-(value|source)=", value, re.IGNORECASE):
+        raise TapError(
+            f"{name}: the URI holds a PIN; remove it and put the PIN in TAP_SIGN_PIN_FILE"
+        )
+    return value
+
+
+def load_pfx(path: Path, password: Secret) -> bytes:
+    """Open the PFX (checks the password); return the signing certificate's DER."""
+    try:
+        key, cert, _extra = pkcs12.load_key_and_certificates(
+            path.read_bytes(), password.reveal().encode("utf-8") or None
+        )
+    except ValueError:
+        raise TapError(
+            f"TAP_SIGN_PFX={path}: wrong password or not a PKCS#12 file; check "
+            "TAP_SIGN_PASSWORD_FILE (or TAP_SIGN_PASSWORD)"
+        ) from None
+    if key is None or cert is None:
+        raise TapError(f"TAP_SIGN_PFX={path}: holds no private key with its certificate")
+    return cert.public_bytes(Encoding.DER)
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> Credentials:
+    """The credentials the environment names; one clear line when they are missing or wrong."""
+    env = os.environ if environ is None else environ
+    pfx = _file(env, "TAP_SIGN_PFX")
+    module = _file(env, "TAP_SIGN_PKCS11_MODULE")
+    subject = env.get("TAP_SIGN_SUBJECT", "").strip()
+    chosen = [
+        n
+        for n, v in (
+            ("TAP_SIGN_PFX", pfx),
+            ("TAP_SIGN_PKCS11_MODULE", module),
+            ("TAP_SIGN_SUBJECT", subject),
+        )
+        if v
+    ]
+    if not chosen:
+        raise TapError(f"no signing credentials: {HOW}")
+    if len(chosen) > 1:
+        raise TapError(f"{' and '.join(chosen)} are both set; choose one way of signing")
+    cross = _file(env, "TAP_SIGN_CROSSCERT")
+    if cross is not None:
+        _load_cert_file(cross, "TAP_SIGN_CROSSCERT")
+    key: Key
+    if pfx is not None:
+        pw_file = _file(env, "TAP_SIGN_PASSWORD_FILE")
+        if pw_file is not None:
+            password = _read_secret(pw_file, "TAP_SIGN_PASSWORD_FILE")
+        else:
+            password = Secret(env.get("TAP_SIGN_PASSWORD", ""))
+        key = PfxKey(pfx, password, load_pfx(pfx, password))
+    elif module is not None:
+        cert = env.get("TAP_SIGN_PKCS11_CERT", "").strip()
+        uri = env.get("TAP_SIGN_PKCS11_KEY", "").strip()
+        if not cert or not uri:
+            missing = [
+                n
+                for n, v in (("TAP_SIGN_PKCS11_CERT", cert), ("TAP_SIGN_PKCS11_KEY", uri))
+                if not v
+            ]
+            raise TapError(f"TAP_SIGN_PKCS11_MODULE is set but {' and '.join(missing)} is not")
+        if cert.lower().startswith("pkcs11:"):
+            _check_uri("TAP_SIGN_PKCS11_CERT", cert)
+        else:
+            cert_path = _file(env, "TAP_SIGN_PKCS11_CERT")
+            assert cert_path is not None
+            _load_cert_file(cert_path, "TAP_SIGN_PKCS11_CERT")
+            cert = str(cert_path)
+        pin_file = _file(env, "TAP_SIGN_PIN_FILE")
+        pin = _read_secret(pin_file, "TAP_SIGN_PIN_FILE") if pin_file else None
+        key = Pkcs11Key(module, cert, _check_uri("TAP_SIGN_PKCS11_KEY", uri), pin)
+    else:
+        key = StoreKey(subject)
+    return Credentials(key, cross)
+
+
+def describe(creds: Credentials) -> str:
+    """A one-line description for logs (no secret)."""
+    k = creds.key
+    if isinstance(k, PfxKey):
+        text = f"PFX {k.path} (certificate {k.thumbprint})"
+    elif isinstance(k, Pkcs11Key):
+        text = f"PKCS#11 {k.module}, key {k.key}"
+    else:
+        text = f"certificate store, {'thumbprint' if k.is_thumbprint else 'subject'} {k.subject}"
+    return text + (f", cross-certificate {creds.cross_cert}" if creds.cross_cert else "")

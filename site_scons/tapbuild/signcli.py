@@ -1,0 +1,130 @@
+"""Command-line options of the signing nox sessions (catalog, sign, timestamp, verify,
+testcert), parsed into :class:`tapbuild.signing.SignOptions`; the sessions stay thin."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tapbuild import catalog, signing, testcert
+from tapbuild.errors import TapError
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMANDS = ("catalog", "sign", "timestamp", "verify", "testcert")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise TapError(f"nox -s {self.prog} -- : {message}; see nox -s {self.prog} -- --help")
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    p = _Parser(prog=command, description=f"nox -s {command} -- [options]")
+    if command == "testcert":
+        p.add_argument("--dir", type=Path, default=ROOT / "testcert", help="output folder")
+        p.add_argument("--subject", default=testcert.DEFAULT_SUBJECT, help="common name")
+        p.add_argument("--days", type=int, default=3 * 365, help="validity in days")
+        return p
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder")
+    p.add_argument("--override", type=Path, help="version override module (component id)")
+    if command in ("catalog", "sign"):
+        p.add_argument(
+            "--os",
+            action="append",
+            default=[],
+            metavar="ARCH=LIST",
+            help="target OS list of an arch, e.g. amd64=10,server2016 (repeatable)",
+        )
+        p.add_argument(
+            "--member-hash",
+            choices=catalog.MEMBER_HASHES,
+            help="catalog member hash (default: by the targets, as Inf2Cat)",
+        )
+        p.add_argument("--catalog-tool", choices=signing.CATALOG_TOOLS, default="auto")
+    if command in ("sign", "timestamp"):
+        p.add_argument("--proxy", metavar="URL", help="HTTP proxy for the time-stamp servers")
+        p.add_argument("--backend", choices=signing.BACKENDS, default="auto")
+    if command == "sign":
+        mode = p.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--force", action="store_true", help="remake catalogs and replace signatures"
+        )
+        mode.add_argument(
+            "--append", action="store_true", help="add one more signature to signed files"
+        )
+        p.add_argument("--digest", choices=signing.DIGESTS, default="sha256")
+    if command in ("sign", "verify"):
+        p.add_argument(
+            "--no-timestamp",
+            action="store_true",
+            help="sign without timestamps (offline test signing)",
+        )
+        p.add_argument(
+            "--ca",
+            action="append",
+            type=Path,
+            default=[],
+            help="extra trusted root for verification (repeatable)",
+        )
+        p.add_argument(
+            "--tsa-ca",
+            action="append",
+            type=Path,
+            default=[],
+            help="extra trusted time-stamp root for verification (repeatable)",
+        )
+    return p
+
+
+def options_from(
+    command: str, argv: Sequence[str]
+) -> tuple[signing.SignOptions, argparse.Namespace]:
+    if command not in COMMANDS:
+        raise TapError(f"unknown signing command {command!r}; accepted: {', '.join(COMMANDS)}")
+    ns = _parser(command).parse_args(list(argv))
+    if command == "testcert":
+        return signing.SignOptions(), ns
+    opts = signing.SignOptions(
+        digest=getattr(ns, "digest", "sha256"),
+        force=getattr(ns, "force", False),
+        append=getattr(ns, "append", False),
+        timestamp=not getattr(ns, "no_timestamp", False),
+        backend=getattr(ns, "backend", "auto"),
+        proxy=getattr(ns, "proxy", None),
+        ca=tuple(getattr(ns, "ca", ())),
+        tsa_ca=tuple(getattr(ns, "tsa_ca", ())),
+        os_targets=catalog.parse_os_option(ns.os) if getattr(ns, "os", None) else None,
+        member_hash=getattr(ns, "member_hash", None),
+        catalog_tool=getattr(ns, "catalog_tool", "auto"),
+        override=ns.override,
+    )
+    opts.check()
+    return opts, ns
+
+
+def main(command: str, argv: Sequence[str], log: Callable[[str], None] = print) -> None:
+    """Run one signing command; raises TapError (one line) on any failure."""
+    if "-h" in argv or "--help" in argv:
+        log(_parser(command).format_help())
+        return
+    opts, ns = options_from(command, argv)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)  # nox logs at debug level
+    if command == "testcert":
+        files = testcert.make(ns.dir, ns.subject, ns.days)
+        log(f"wrote {files.pfx} (thumbprint {files.thumbprint}), {files.cer}, {files.pem}")
+        log("sign with it:")
+        for k, v in files.environment().items():
+            log(f"  export {k}={v}")
+        return
+    dist = ns.dist.resolve()
+    if command == "catalog":
+        signing.make_catalogs(dist, opts, log=log)
+    elif command == "sign":
+        signing.sign_dist(dist, opts, log=log)
+    elif command == "timestamp":
+        signing.timestamp_dist(dist, opts, log=log)
+    else:
+        signing.verify_dist(dist, opts, log=log)

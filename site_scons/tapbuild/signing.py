@@ -1,0 +1,460 @@
+"""Signing dist/ and single files: catalogs, Authenticode signatures, RFC 3161, verification.
+
+The API other sessions use (packaging, release)::
+
+    from tapbuild import signing
+
+    signing.is_signed(path)                          # -> bool, any host, no tool needed
+    signing.sign_files([installer], SignOptions())   # sign + timestamp + verify; skips signed
+    signing.sign_dist(dist, SignOptions())           # the whole of dist/, as one transaction
+
+Credentials come from ``TAP_SIGN_*`` (:mod:`tapbuild.credentials`), time-stamp servers from
+``TAP_TIMESTAMP_URLS`` and the proxy from ``--proxy``/``HTTPS_PROXY``/``HTTP_PROXY``/
+``NO_PROXY`` (:mod:`tapbuild.timestamp`). Every failure is a one-line :class:`TapError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from tapbuild import authenticode, catalog, credentials, osslsigncode, signtool, timestamp, toolrun
+from tapbuild.arch import ARCHES
+from tapbuild.errors import TapError
+from tapbuild.transaction import update_dir
+from tapbuild.verification import Expectations, verify_files
+
+DIGESTS = ("sha1", "sha256", "sha384", "sha512")
+BACKENDS = ("auto", "osslsigncode", "signtool")
+CATALOG_TOOLS = ("auto", "python", "inf2cat")
+SIGNED_SUFFIXES = (".sys", ".exe", ".dll")  # in dist/<arch>/, besides the catalog
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SignOptions:
+    digest: str = "sha256"
+    force: bool = False  # regenerate catalogs, replace signatures
+    append: bool = False  # add one more signature to signed files
+    timestamp: bool = True
+    backend: str = "auto"
+    proxy: str | None = None
+    ca: tuple[Path, ...] = ()  # extra trust anchors for verification
+    tsa_ca: tuple[Path, ...] = ()
+    os_targets: Mapping[str, tuple[catalog.OsTarget, ...]] | None = None
+    member_hash: str | None = None
+    catalog_tool: str = "auto"
+    override: Path | None = None  # version override module (component id)
+    ts_rounds: int = 3
+    ts_backoff: float = 2.0
+
+    def check(self) -> None:
+        if self.force and self.append:
+            raise TapError("--force and --append exclude each other; use one")
+        if self.digest not in DIGESTS:
+            raise TapError(f"--digest {self.digest}: accepted: {', '.join(DIGESTS)}")
+        if self.backend not in BACKENDS:
+            raise TapError(f"--backend {self.backend}: accepted: {', '.join(BACKENDS)}")
+        if self.catalog_tool not in CATALOG_TOOLS:
+            raise TapError(
+                f"--catalog-tool {self.catalog_tool}: accepted: {', '.join(CATALOG_TOOLS)}"
+            )
+        if self.member_hash is not None and self.member_hash not in catalog.MEMBER_HASHES:
+            raise TapError(
+                f"--member-hash {self.member_hash}: accepted: {', '.join(catalog.MEMBER_HASHES)}"
+            )
+        for p in (*self.ca, *self.tsa_ca):
+            if not Path(p).is_file():
+                raise TapError(f"{p}: no such certificate file (--ca/--tsa-ca)")
+
+
+class Backend(Protocol):
+    name: str
+
+    def sign(self, path: Path, digest: str, *, append: bool, ts_url: str | None) -> None: ...
+    def timestamp(self, path: Path, index: int, digest: str, ts_url: str) -> None: ...
+    def remove_signatures(self, path: Path) -> None: ...
+    def has_signature(self, path: Path) -> bool: ...
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def _count(path: Path) -> int | None:
+    """How many signatures ``path`` carries (None: a format only the tool reads)."""
+    try:
+        return len(authenticode.signatures(path))
+    except authenticode.UnknownFormat:
+        return None
+
+
+def choose_backend(
+    name: str, creds: credentials.Credentials | None, environ: Mapping[str, str] | None = None
+) -> Backend:
+    """``auto``: signtool for a Windows-store certificate, osslsigncode for PKCS#11; for a
+    PFX signtool on Windows when present, else osslsigncode."""
+    key = creds.key if creds else None
+    if name == "auto":
+        if isinstance(key, credentials.StoreKey):
+            name = "signtool"
+        elif isinstance(key, credentials.Pkcs11Key):
+            name = "osslsigncode"
+        elif signtool.available(environ):
+            name = "signtool"
+        else:
+            name = "osslsigncode"
+    if name == "signtool":
+        if sys.platform != "win32":
+            raise TapError("--backend signtool runs on Windows only; use osslsigncode here")
+        return signtool.SignTool(signtool.find(environ), creds, environ)
+    return osslsigncode.Osslsigncode(osslsigncode.find(environ), creds, environ)
+
+
+def is_signed(path: Path, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``path`` carries an Authenticode signature (PE, .cat, .cab in pure Python;
+    other formats such as .msi through the signing tool)."""
+    try:
+        return authenticode.is_signed(Path(path))
+    except authenticode.UnknownFormat:
+        return choose_backend("auto", None, environ).has_signature(Path(path))
+
+
+@dataclass
+class Signer:
+    """An open signing session: credentials checked, backend chosen, relay running."""
+
+    options: SignOptions
+    environ: Mapping[str, str] | None = None
+    log: Log = _quiet
+    creds: credentials.Credentials = field(init=False)
+    backend: Backend = field(init=False)
+    _relay: timestamp.Relay | None = field(init=False, default=None)
+    _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
+
+    def __enter__(self) -> Signer:
+        self.options.check()
+        self.creds = credentials.from_environment(self.environ)
+        self.backend = choose_backend(self.options.backend, self.creds, self.environ)
+        self.log(f"# signing with {self.backend.name}: {credentials.describe(self.creds)}")
+        try:
+            if isinstance(self.backend, signtool.SignTool):
+                self._stack.enter_context(self.backend.session())
+            if self.options.timestamp:
+                self._relay = self._stack.enter_context(timestamp.relay(self.tsa_client()))
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def tsa_client(self) -> timestamp.TsaClient:
+        return tsa_client(self.options, self.environ, self.log)
+
+    @property
+    def ts_url(self) -> str | None:
+        return self._relay.url if self._relay else None
+
+    def _tool(self, action: Callable[[], None]) -> None:
+        """Run a tool action; when it failed for want of a timestamp, say why in one line."""
+        before = len(self._relay.errors) if self._relay else 0
+        try:
+            action()
+        except TapError:
+            if self._relay and len(self._relay.errors) > before:
+                raise TapError(self._relay.errors[-1]) from None
+            raise
+
+    def sign(self, path: Path, digest: str | None = None) -> str:
+        """Sign one file per the options; returns what was done (for the log)."""
+        digest = digest or self.options.digest
+        signed = is_signed(path, self.environ)
+        if signed and not (self.options.force or self.options.append):
+            return "skipped (already signed)"
+        if signed and self.options.force:
+            self.backend.remove_signatures(path)
+        append = signed and self.options.append
+        if append and path.suffix.lower() == ".cat" and self.backend.name == osslsigncode.NAME:
+            return "kept (osslsigncode cannot nest a second signature in a catalog)"
+        before = _count(path) if append else None
+        self._tool(lambda: self.backend.sign(path, digest, append=append, ts_url=self.ts_url))
+        after = _count(path)
+        if before is not None and after is not None and after <= before:
+            raise TapError(f"{path.name}: {self.backend.name} could not add a second signature")
+        return f"{'appended' if append else 'signed'} ({digest}" + (
+            ", timestamped)" if self.ts_url else ")"
+        )
+
+    def add_timestamps(self, path: Path) -> int:
+        """Timestamp every signature of ``path`` that has none; returns how many."""
+        if self.ts_url is None:
+            raise TapError("timestamping is off (--no-timestamp)")
+        try:
+            sigs = authenticode.signatures(path)
+        except authenticode.UnknownFormat:
+            raise TapError(
+                f"{path.name}: cannot list its signatures; timestamp it when signing"
+            ) from None
+        url = self.ts_url
+        todo = [s for s in sigs if not s.timestamped]
+        for s in todo:
+            self._tool(lambda s=s: self.backend.timestamp(path, s.index, s.digest, url))
+        return len(todo)
+
+    def expectations(self) -> Expectations:
+        return Expectations(
+            certificate=self.creds.certificate,
+            timestamped=self.options.timestamp,
+            ca=self.options.ca,
+            tsa_ca=self.options.tsa_ca,
+            environ=self.environ,
+        )
+
+
+def sign_files(
+    paths: Sequence[Path],
+    options: SignOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+    log: Log = _quiet,
+) -> dict[Path, str]:
+    """Sign, timestamp and verify any files (installers, cabinets, ...), each replaced
+    atomically; already signed files are skipped (unless ``force``/``append``)."""
+    options = options or SignOptions()
+    files = [Path(p) for p in paths]
+    for p in files:
+        if not p.is_file():
+            raise TapError(f"{p}: no such file to sign")
+    done: dict[Path, str] = {}
+    with Signer(options, environ, log) as signer:
+        for p in files:
+            done[p] = signer.sign(p)
+            log(f"{p}: {done[p]}")
+        _raise_problems(verify_files(files, _expect_for(signer, files)))
+    return done
+
+
+def _expect_for(signer: Signer, files: Sequence[Path]) -> Expectations:
+    exp = signer.expectations()
+    if exp.certificate is None and files:
+        # A certificate in a token: trust what the first signature made here names.
+        sigs = [s for s in authenticode.signatures(files[0]) if s.signer is not None]
+        if sigs:
+            exp = Expectations(
+                sigs[-1].signer.dump(), exp.timestamped, exp.ca, exp.tsa_ca, exp.environ
+            )
+    return exp
+
+
+def _raise_problems(problems: Sequence[str]) -> None:
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise TapError(f"verification failed: {problems[0]}{more}")
+
+
+# --- dist/ -----------------------------------------------------------------------------------
+
+
+def arch_dirs(dist: Path) -> list[Path]:
+    dirs = [dist / a for a in ARCHES if (dist / a).is_dir()]
+    if not dirs:
+        raise TapError(f"{dist}: no architecture folders ({', '.join(ARCHES)}); run scons first")
+    return dirs
+
+
+def _cat_name(options: SignOptions) -> str:
+    from tapbuild.versioninfo import load
+
+    return load(options.override).cat_name
+
+
+def _targets(options: SignOptions, arch: str) -> tuple[catalog.OsTarget, ...]:
+    if options.os_targets and arch in options.os_targets:
+        return options.os_targets[arch]
+    return catalog.os_targets(arch)
+
+
+def _use_inf2cat(options: SignOptions, environ: Mapping[str, str] | None) -> str | None:
+    if options.catalog_tool == "python":
+        return None
+    exe = shutil.which("inf2cat", path=(environ or os.environ).get("PATH"))
+    if options.catalog_tool == "inf2cat":
+        if exe is None:
+            raise TapError("--catalog-tool inf2cat: Inf2Cat not found; run from an EWDK/WDK shell")
+        if options.member_hash:
+            raise TapError("--member-hash cannot be given to Inf2Cat; use --catalog-tool python")
+        return exe
+    if sys.platform == "win32" and exe and not options.member_hash:
+        return exe
+    return None
+
+
+def make_catalog(
+    arch_dir: Path,
+    options: SignOptions,
+    environ: Mapping[str, str] | None = None,
+    when: datetime.datetime | None = None,
+) -> Path:
+    """Make (or remake) the unsigned catalog of ``arch_dir``."""
+    name = _cat_name(options)
+    targets = _targets(options, arch_dir.name)
+    inf2cat = _use_inf2cat(options, environ)
+    if inf2cat:
+        (arch_dir / name).unlink(missing_ok=True)
+        toolrun.check(catalog.inf2cat_command(inf2cat, arch_dir, targets), f"Inf2Cat {arch_dir}")
+        if not (arch_dir / name).is_file():
+            raise TapError(f"Inf2Cat made no {name} in {arch_dir}; check the INF's CatalogFile")
+        return arch_dir / name
+    return catalog.write_package_catalog(arch_dir, name, targets, options.member_hash, when)
+
+
+def make_catalogs(
+    dist: Path,
+    options: SignOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+    log: Log = _quiet,
+) -> list[Path]:
+    """``nox -s catalog``: unsigned catalogs for every arch of dist/ (one transaction)."""
+    options = options or SignOptions()
+    options.check()
+    out: list[Path] = []
+    with update_dir(dist) as work:
+        for d in arch_dirs(work):
+            cat = make_catalog(d, options, environ)
+            out.append(dist / d.name / cat.name)
+            log(f"{d.name}/{cat.name}: made ({catalog.read_catalog(cat).member_hash} members)")
+    return out
+
+
+def _catalog_is_current(cat: Path) -> bool:
+    try:
+        return not catalog.check_members(cat, catalog.package_files(cat.parent))
+    except TapError:
+        return False
+
+
+def _dist_plan(arch_dir: Path, cat_name: str) -> tuple[list[Path], Path]:
+    files = sorted(
+        p for p in arch_dir.iterdir() if p.is_file() and p.suffix.lower() in SIGNED_SUFFIXES
+    )
+    return files, arch_dir / cat_name
+
+
+def sign_dist(
+    dist: Path,
+    options: SignOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+    log: Log = _quiet,
+) -> dict[str, str]:
+    """``nox -s sign``: sign every .sys/.exe, make missing/stale catalogs, sign them, then
+    verify — all on a copy of dist/ that replaces it only when everything succeeded."""
+    options = options or SignOptions()
+    options.check()
+    cat_name = _cat_name(options)
+    report: dict[str, str] = {}
+    with Signer(options, environ, log) as signer, update_dir(dist) as work:
+        to_verify: list[Path] = []
+        catalogs: dict[Path, list[Path]] = {}
+        for d in arch_dirs(work):
+            files, cat = _dist_plan(d, cat_name)
+            for f in files:
+                report[f"{d.name}/{f.name}"] = signer.sign(f)
+                log(f"{d.name}/{f.name}: {report[f'{d.name}/{f.name}']}")
+            if options.force or not cat.exists() or not _catalog_is_current(cat):
+                why = "remade" if cat.exists() else "made"
+                make_catalog(d, options, environ)
+                log(f"{d.name}/{cat.name}: {why}")
+            report[f"{d.name}/{cat.name}"] = signer.sign(cat)
+            log(f"{d.name}/{cat.name}: {report[f'{d.name}/{cat.name}']}")
+            to_verify += [*files, cat]
+            catalogs[cat] = catalog.package_files(d)
+        log("# verifying")
+        _raise_problems(verify_files(to_verify, _expect_for(signer, to_verify), catalogs))
+    return report
+
+
+def timestamp_dist(
+    dist: Path,
+    options: SignOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+    log: Log = _quiet,
+) -> dict[str, int]:
+    """``nox -s timestamp``: add timestamps to signed but untimestamped files of dist/."""
+    options = options or SignOptions()
+    options.check()
+    out: dict[str, int] = {}
+    backend = choose_backend(options.backend, None, environ)
+    with contextlib.ExitStack() as stack:
+        relay = stack.enter_context(timestamp.relay(tsa_client(options, environ, log)))
+        work = stack.enter_context(update_dir(dist))
+        for d in arch_dirs(work):
+            for f in sorted(d.iterdir()):
+                if not f.is_file() or f.suffix.lower() not in (*SIGNED_SUFFIXES, ".cat"):
+                    continue
+                sigs = authenticode.signatures(f)
+                todo = [s for s in sigs if not s.timestamped]
+                for s in todo:
+                    before = len(relay.errors)
+                    try:
+                        backend.timestamp(f, s.index, s.digest, relay.url)
+                    except TapError:
+                        if len(relay.errors) > before:
+                            raise TapError(relay.errors[-1]) from None
+                        raise
+                out[f"{d.name}/{f.name}"] = len(todo)
+                if sigs:
+                    log(f"{d.name}/{f.name}: {len(todo)} timestamp(s) added")
+    return out
+
+
+def tsa_client(
+    options: SignOptions, environ: Mapping[str, str] | None = None, log: Log = _quiet
+) -> timestamp.TsaClient:
+    """The time-stamp client for these options (servers and proxy from the environment)."""
+    urls = timestamp.urls_from_environment(environ)
+    client = timestamp.TsaClient(
+        urls, options.proxy, options.ts_rounds, options.ts_backoff, environ=environ
+    )
+    proxies = {timestamp.proxy_for(u, options.proxy, environ) for u in urls}
+    via = ", ".join(sorted(timestamp.redact(p) for p in proxies if p)) or "direct"
+    log(f"# time-stamp servers: {', '.join(timestamp.redact(u) for u in urls)} ({via})")
+    return client
+
+
+def verify_dist(
+    dist: Path,
+    options: SignOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+    log: Log = _quiet,
+) -> None:
+    """``nox -s verify``: the checks ``sign`` ends with, alone; raises on the first problem
+    list (all problems are logged)."""
+    options = options or SignOptions()
+    options.check()
+    cat_name = _cat_name(options)
+    cert: bytes | None = None
+    with contextlib.suppress(TapError):  # credentials are optional here
+        cert = credentials.from_environment(environ).certificate
+    files: list[Path] = []
+    catalogs: dict[Path, list[Path]] = {}
+    for d in arch_dirs(dist):
+        signed, cat = _dist_plan(d, cat_name)
+        if not cat.exists():
+            raise TapError(f"{cat}: missing; run nox -s sign")
+        files += [*signed, cat]
+        catalogs[cat] = catalog.package_files(d)
+    expect = Expectations(cert, options.timestamp, options.ca, options.tsa_ca, environ)
+    problems = verify_files(files, expect, catalogs)
+    for p in problems:
+        log(p)
+    _raise_problems(problems)
+    log(f"verified {len(files)} files")

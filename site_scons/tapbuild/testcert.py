@@ -1,0 +1,115 @@
+"""A self-signed code-signing certificate for test signing (the old --hlk path).
+
+``nox -s testcert`` writes, in ``testcert/`` at the top of the tree (ignored by git):
+
+- ``tap-test.pfx``       key and certificate, PKCS#12, protected by a random password
+- ``tap-test.password``  that password (mode 0600) — point TAP_SIGN_PASSWORD_FILE at it
+- ``tap-test.cer``       the certificate (DER), to import on the test machine
+- ``tap-test.pem``       the certificate (PEM), for ``--ca`` when verifying
+
+Never use it for a release: Windows loads drivers signed with it only in test mode.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tapbuild.errors import TapError
+
+DEFAULT_SUBJECT = "TAP-Windows Test Signing (not for release)"
+
+
+@dataclass(frozen=True)
+class CertFiles:
+    pfx: Path
+    password_file: Path
+    cer: Path
+    pem: Path
+    thumbprint: str
+
+    def environment(self) -> dict[str, str]:
+        return {"TAP_SIGN_PFX": str(self.pfx), "TAP_SIGN_PASSWORD_FILE": str(self.password_file)}
+
+
+def make(
+    directory: Path,
+    subject: str = DEFAULT_SUBJECT,
+    days: int = 3 * 365,
+    key_size: int = 3072,
+    now: datetime.datetime | None = None,
+    password: str | None = None,
+) -> CertFiles:
+    """Create the test certificate files in ``directory`` (replacing older ones)."""
+    if not subject.strip():
+        raise TapError("testcert: empty subject; give a common name")
+    directory.mkdir(parents=True, exist_ok=True)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    password = password if password is not None else secrets.token_urlsafe(24)
+    pfx_bytes = pkcs12.serialize_key_and_certificates(
+        b"tap-test",
+        key,
+        cert,
+        None,
+        serialization.BestAvailableEncryption(password.encode("utf-8")),
+    )
+    out = CertFiles(
+        directory / "tap-test.pfx",
+        directory / "tap-test.password",
+        directory / "tap-test.cer",
+        directory / "tap-test.pem",
+        cert.fingerprint(hashes.SHA1()).hex().upper(),
+    )
+    _write(out.password_file, password.encode("utf-8") + b"\n", 0o600)
+    _write(out.pfx, pfx_bytes, 0o600)
+    _write(out.cer, cert.public_bytes(serialization.Encoding.DER), 0o644)
+    _write(out.pem, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return out
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)

@@ -1,0 +1,272 @@
+"""RFC 3161 timestamping: servers with fail-over, retries and back-off, through a proxy.
+
+Every signing tool gets the same behaviour the same way: the tool is pointed at a relay on
+loopback (``http://127.0.0.1:<port>/``) that this process runs while the tool works. The relay
+takes the tool's RFC 3161 request, checks it, and sends it to the servers in order
+(``TAP_TIMESTAMP_URLS``, space-separated, or :data:`DEFAULT_URLS`), through the proxy that
+applies (``--proxy URL``, else ``HTTPS_PROXY``/``HTTP_PROXY``, minus ``NO_PROXY``), read when
+signing starts, so a changed setting works at once, without restarting a shell. A server's
+answer is used only when it grants a token for exactly the request's hash (and nonce); any
+failure moves on to the next server; after a whole round fails the relay waits
+(``backoff`` seconds, doubling) and starts again, ``rounds`` times in all. Tools such as
+signtool, which cannot take a proxy, and osslsigncode, which can, behave identically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from asn1crypto import tsp
+
+from tapbuild.errors import TapError
+
+# Public RFC 3161 services (HTTP, no account needed), tried in this order.
+DEFAULT_URLS: tuple[str, ...] = (
+    "http://timestamp.digicert.com",
+    "http://timestamp.sectigo.com",
+    "http://timestamp.globalsign.com/tsa/r6advanced1",
+    "http://ts.ssl.com",
+    "http://timestamp.acs.microsoft.com",
+)
+
+ENV_URLS = "TAP_TIMESTAMP_URLS"
+PROXY_ENV = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+
+
+def redact(url: str) -> str:
+    """``url`` without a password in its user part (for logs and errors)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _check_url(url: str, what: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TapError(f"{what} {redact(url)!r}: expected an http:// or https:// URL")
+    return url
+
+
+def urls_from_environment(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    env = os.environ if environ is None else environ
+    value = env.get(ENV_URLS, "").split()
+    if not value:
+        return DEFAULT_URLS
+    return tuple(_check_url(u, ENV_URLS) for u in value)
+
+
+def proxy_for(
+    url: str, explicit: str | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The proxy to reach ``url`` through, or None for a direct connection.
+
+    ``explicit`` (``--proxy``) wins over the environment; ``NO_PROXY`` applies to both.
+    Either of HTTPS_PROXY/HTTP_PROXY serves both kinds of URL; the one matching the URL's
+    scheme is preferred.
+    """
+    env = os.environ if environ is None else environ
+    host = urlsplit(url).hostname or ""
+    no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
+    if no_proxy and urllib.request.proxy_bypass_environment(host, {"no": no_proxy}):
+        return None
+    if explicit:
+        chosen = explicit
+    else:
+        order = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+        if urlsplit(url).scheme == "http":
+            order = order[2:] + order[:2]
+        chosen = next((env[k] for k in order if env.get(k)), "")
+    if not chosen:
+        return None
+    if "://" not in chosen:
+        chosen = "http://" + chosen
+    return _check_url(chosen, "proxy")
+
+
+def tool_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a signing tool: no proxy variables (it talks to the loopback
+    relay directly) and no secret variables."""
+    env = dict(os.environ if environ is None else environ)
+    for name in (*PROXY_ENV, "TAP_SIGN_PASSWORD"):
+        env.pop(name, None)
+    return env
+
+
+@dataclass
+class Attempt:
+    url: str
+    error: str
+
+
+@dataclass
+class TsaClient:
+    """Sends RFC 3161 requests to a list of servers with fail-over, retries and back-off."""
+
+    urls: Sequence[str]
+    proxy: str | None = None  # --proxy; None: from the environment
+    rounds: int = 3
+    backoff: float = 2.0
+    timeout: float = 30.0
+    environ: Mapping[str, str] | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    answered_by: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.urls:
+            raise TapError(f"no time-stamp server: set {ENV_URLS} to one or more URLs")
+        for u in self.urls:
+            _check_url(u, "time-stamp server")
+        if self.proxy:
+            _check_url(self.proxy if "://" in self.proxy else "http://" + self.proxy, "--proxy")
+
+    def request(self, query: bytes) -> bytes:
+        """The DER TimeStampResp for ``query`` (a DER TimeStampReq) from the first server
+        that grants a matching token."""
+        try:
+            req = tsp.TimeStampReq.load(query)
+            imprint = req["message_imprint"].dump()
+            nonce = req["nonce"].native
+        except (ValueError, TypeError, KeyError):
+            raise TapError("time-stamp request: not an RFC 3161 TimeStampReq") from None
+        session = requests.Session()
+        session.trust_env = False
+        delay = self.backoff
+        for round_no in range(self.rounds):
+            for url in self.urls:
+                proxy = proxy_for(url, self.proxy, self.environ)
+                proxies = {"http": proxy, "https": proxy} if proxy else {}
+                try:
+                    resp = session.post(
+                        url,
+                        data=query,
+                        headers={"Content-Type": "application/timestamp-query"},
+                        proxies=proxies,
+                        timeout=self.timeout,
+                    )
+                    if resp.status_code != 200:
+                        raise ValueError(f"HTTP {resp.status_code}")
+                    _check_reply(resp.content, imprint, nonce)
+                except (requests.RequestException, ValueError) as exc:
+                    via = f" via {redact(proxy)}" if proxy else ""
+                    self.attempts.append(Attempt(url, f"{_short(exc)}{via}"))
+                    continue
+                self.answered_by.append(url)
+                return resp.content
+            if round_no + 1 < self.rounds:
+                time.sleep(delay)
+                delay *= 2
+        raise TapError(self.failure())
+
+    def failure(self) -> str:
+        tried = "; ".join(f"{redact(a.url)}: {a.error}" for a in self.attempts[-len(self.urls) :])
+        return (
+            f"no time-stamp server answered ({self.rounds} rounds): {tried}; set "
+            f"{ENV_URLS} or the proxy (--proxy, HTTPS_PROXY/HTTP_PROXY)"
+        )
+
+
+def _short(exc: BaseException) -> str:
+    if isinstance(exc, requests.ConnectionError):
+        return "cannot connect"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    return str(exc).splitlines()[0][:120] if str(exc) else exc.__class__.__name__
+
+
+def _check_reply(data: bytes, imprint: bytes, nonce: int | None) -> None:
+    try:
+        resp = tsp.TimeStampResp.load(data)
+        status = resp["status"]["status"].native
+        if status not in ("granted", "granted_with_mods"):
+            raise ValueError(f"server refused ({status})")
+        token = resp["time_stamp_token"]
+        tst = token["content"]["encap_content_info"]["content"].parsed
+        if tst["message_imprint"].dump() != imprint:
+            raise ValueError("token for another hash")
+        if nonce is not None and tst["nonce"].native != nonce:
+            raise ValueError("token with another nonce")
+    except (TypeError, KeyError, AttributeError):
+        raise ValueError("not an RFC 3161 reply") from None
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _RelayServer
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        try:
+            reply = self.server.client.request(body)
+        except TapError as exc:
+            self.server.errors.append(str(exc))
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/timestamp-reply")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the relay is quiet; failures are reported by the caller
+
+
+class _RelayServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, client: TsaClient) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.client = client
+        self.errors: list[str] = []
+
+
+@dataclass
+class Relay:
+    url: str
+    server: _RelayServer
+
+    @property
+    def errors(self) -> list[str]:
+        return self.server.errors
+
+    def last_error(self) -> str | None:
+        return self.server.errors[-1] if self.server.errors else None
+
+
+@contextlib.contextmanager
+def relay(client: TsaClient) -> Iterator[Relay]:
+    """Run a loopback relay for ``client`` while the block runs; yields its URL."""
+    server = _RelayServer(client)
+    thread = threading.Thread(target=server.serve_forever, name="tsa-relay", daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield Relay(f"http://{host}:{port}/", server)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

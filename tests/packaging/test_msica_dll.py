@@ -1,0 +1,41 @@
+"""tapmsi.dll, the merge module's custom-action DLL, built for three archs with zig."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pefile
+import pytest
+from tapbuild.arch import ARCHES
+from tapbuild.pecheck import SYSTEM_DLLS
+
+ROOT = Path(__file__).resolve().parents[2]
+CRT = ("msvcrt", "ucrtbase", "api-ms-win-crt", "vcruntime", "libgcc", "libwinpthread")
+
+
+@pytest.fixture(scope="module")
+def dlls() -> dict[str, Path]:
+    subprocess.run(
+        [sys.executable, "-m", "SCons", "-C", str(ROOT), "-Q", "-j2", "msica"], check=True
+    )
+    return {a: ROOT / "build" / "release" / a / "installer" / "tapmsi.dll" for a in ARCHES}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", list(ARCHES))
+def test_exports_imports_machine(dlls: dict[str, Path], arch: str) -> None:
+    pe = pefile.PE(str(dlls[arch]))
+    try:
+        assert pe.FILE_HEADER.Machine == ARCHES[arch].pe_machine
+        assert pe.is_dll()
+        exports = sorted(e.name.decode() for e in pe.DIRECTORY_ENTRY_EXPORT.symbols)
+        assert exports == ["MsiEvaluate", "MsiProcess"]  # undecorated on i386 too
+        imported = {e.dll.decode().lower() for e in pe.DIRECTORY_ENTRY_IMPORT}
+        assert "msi.dll" in imported
+        assert imported <= SYSTEM_DLLS
+        assert not [d for d in imported if d.startswith(CRT)]
+        assert pe.OPTIONAL_HEADER.AddressOfEntryPoint == 0  # no DllMain, no CRT start-up
+    finally:
+        pe.close()

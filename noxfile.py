@@ -40,8 +40,19 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
     """ruff on the Python code and clang-format on the C code (check only)."""
-    session.run(PY, "-m", "ruff", "check", str(ROOT), external=True)
-    session.run(PY, "-m", "ruff", "format", "--check", str(ROOT), external=True)
+    from tapbuild import lint as checks
+
+    for command in checks.commands():
+        session.run(*command, external=True)
+
+
+@nox.session(python=False, default=False)
+def bench(session: nox.Session) -> None:
+    """Build benchmark: cold three-arch build, no-op, one .c, against the bare commands."""
+    from tapbuild import buildbench
+
+    jobs = int(session.posargs[0]) if session.posargs else (os.cpu_count() or 2)
+    buildbench.run(jobs, session.log)
 
 
 def _signing(session: nox.Session, command: str) -> None:

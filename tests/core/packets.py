@@ -18,8 +18,9 @@ def mac_str(mac: bytes) -> str:
 def arp_request(src_mac: bytes, sender_ip: str, target_ip: str, dst: str = BCAST) -> bytes:
     return bytes(
         Ether(dst=dst, src=mac_str(src_mac))
-        / ARP(op=1, hwsrc=mac_str(src_mac), psrc=sender_ip, hwdst="00:00:00:00:00:00",
-              pdst=target_ip)
+        / ARP(
+            op=1, hwsrc=mac_str(src_mac), psrc=sender_ip, hwdst="00:00:00:00:00:00", pdst=target_ip
+        )
     )
 
 

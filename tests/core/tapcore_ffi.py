@@ -99,8 +99,7 @@ def _bind(lib: C.CDLL) -> C.CDLL:
         "tapc_get_stats": (C.POINTER(Stats), [P]),
         "tapc_queued_frames": (SZ, [P]),
         "tapc_queued_bytes": (SZ, [P]),
-        "tapc_host_send": (C.c_int, [P, C.c_char_p, SZ, C.POINTER(Vlan), U8P, SZ,
-                                     C.POINTER(SZ)]),
+        "tapc_host_send": (C.c_int, [P, C.c_char_p, SZ, C.POINTER(Vlan), U8P, SZ, C.POINTER(SZ)]),
         "tapc_user_read": (U32, [P, U8P, SZ, C.POINTER(SZ)]),
         "tapc_user_read_next_len": (SZ, [P]),
         "tapc_user_write": (U32, [P, C.c_char_p, SZ, U8P, SZ, C.POINTER(SZ), C.POINTER(Vlan)]),
@@ -227,13 +226,22 @@ class Adapter:
         written = C.c_size_t(0xDEAD)
         if alias:
             buf = C.create_string_buffer(bytes(inp), max(len(inp), out_len, 1))
-            st = self.lib.tapc_ioctl(self.mem, flags, code, buf, len(inp), buf, out_len,
-                                     C.byref(written))
+            st = self.lib.tapc_ioctl(
+                self.mem, flags, code, buf, len(inp), buf, out_len, C.byref(written)
+            )
             return int(st), buf.raw[: written.value]
         inb = C.create_string_buffer(bytes(inp), max(len(inp), 1))
         outb = C.create_string_buffer(max(out_len, 1))
-        st = self.lib.tapc_ioctl(self.mem, flags, code, inb if inp else None, len(inp),
-                                 outb if out_len else None, out_len, C.byref(written))
+        st = self.lib.tapc_ioctl(
+            self.mem,
+            flags,
+            code,
+            inb if inp else None,
+            len(inp),
+            outb if out_len else None,
+            out_len,
+            C.byref(written),
+        )
         assert written.value <= out_len
         return int(st), outb.raw[: written.value]
 
@@ -243,8 +251,9 @@ class Adapter:
         reply = (C.c_uint8 * max(reply_cap, 1))()
         n = C.c_size_t(0xDEAD)
         v = Vlan(priority, vlan_id)
-        act = self.lib.tapc_host_send(self.mem, bytes(frame), len(frame), C.byref(v), reply,
-                                      reply_cap, C.byref(n))
+        act = self.lib.tapc_host_send(
+            self.mem, bytes(frame), len(frame), C.byref(v), reply, reply_cap, C.byref(n)
+        )
         assert n.value <= reply_cap
         return SendResult(int(act), bytes(reply[: n.value]))
 
@@ -262,8 +271,9 @@ class Adapter:
         out = (C.c_uint8 * max(cap, 1))()
         n = C.c_size_t(0xDEAD)
         v = Vlan(0xAA, 0xBBBB)
-        st = self.lib.tapc_user_write(self.mem, bytes(data), len(data), out, cap, C.byref(n),
-                                      C.byref(v))
+        st = self.lib.tapc_user_write(
+            self.mem, bytes(data), len(data), out, cap, C.byref(n), C.byref(v)
+        )
         assert n.value <= cap
         return int(st), bytes(out[: n.value]), (v.priority, v.vlan_id)
 

@@ -51,7 +51,11 @@ def check_reply(ad: ffi.Adapter, res: ffi.SendResult, kind: int, bcast: bool, xi
     assert e.dst == ("ff:ff:ff:ff:ff:ff" if bcast else P.mac_str(ad.mac))
     ipl = e[P.IP]
     assert (ipl.src, ipl.dst, ipl.ttl, ipl.ihl) == (
-        SERVER, "255.255.255.255" if bcast else ADDR, 16, 5)
+        SERVER,
+        "255.255.255.255" if bcast else ADDR,
+        16,
+        5,
+    )
     u = e[P.UDP]
     assert (u.sport, u.dport) == (67, 68)
     # The checksums scapy recomputes equal the core's.
@@ -85,8 +89,9 @@ def test_request_after_discover_gets_an_ack(srv) -> None:
     send(srv, "discover")
     check_reply(srv, send(srv, "request", xid=9, requested=ADDR, server_id=SERVER), 5, True, 9)
     # Renewal: unicast, ciaddr set, no requested address option.
-    res = send(srv, "request", xid=10, ciaddr=ADDR, eth_dst=P.mac_str(srv.dhcp_server_mac()),
-               ip_dst=SERVER)
+    res = send(
+        srv, "request", xid=10, ciaddr=ADDR, eth_dst=P.mac_str(srv.dhcp_server_mac()), ip_dst=SERVER
+    )
     check_reply(srv, res, 5, bcast=False, xid=10)
     assert P.Ether(res.reply)[P.BOOTP].ciaddr == ADDR
 
@@ -98,8 +103,12 @@ def test_request_without_discover_is_naked(srv) -> None:
 
 @pytest.mark.parametrize(
     "kw",
-    [{"requested": "10.3.0.8"}, {"ciaddr": "10.3.0.8"},
-     {"ciaddr": ADDR, "requested": "10.3.0.8"}, {}],
+    [
+        {"requested": "10.3.0.8"},
+        {"ciaddr": "10.3.0.8"},
+        {"ciaddr": ADDR, "requested": "10.3.0.8"},
+        {},
+    ],
 )
 def test_request_for_another_address_is_naked(srv, kw) -> None:
     send(srv, "discover")
@@ -192,14 +201,24 @@ def test_not_intercepted_packets_go_to_the_app(srv) -> None:
     g[14 + 20 + 3] = 68
     frames.append(bytes(g))
     # IP options (header longer than 20 bytes)
-    frames.append(bytes(P.Ether(src=P.mac_str(srv.mac), dst=P.BCAST)
-                        / P.IP(dst="255.255.255.255", options=[b"\x94\x04\0\0"])
-                        / P.UDP(sport=68, dport=67)
-                        / P.Ether(P.dhcp(srv.mac, "discover"))[P.BOOTP]))
+    frames.append(
+        bytes(
+            P.Ether(src=P.mac_str(srv.mac), dst=P.BCAST)
+            / P.IP(dst="255.255.255.255", options=[b"\x94\x04\0\0"])
+            / P.UDP(sport=68, dport=67)
+            / P.Ether(P.dhcp(srv.mac, "discover"))[P.BOOTP]
+        )
+    )
     # no message type option
-    frames.append(bytes(P.Ether(src=P.mac_str(srv.mac), dst=P.BCAST)
-                        / P.IP(dst="255.255.255.255") / P.UDP(sport=68, dport=67)
-                        / P.BOOTP(chaddr=srv.mac) / P.DHCP(options=["end"])))
+    frames.append(
+        bytes(
+            P.Ether(src=P.mac_str(srv.mac), dst=P.BCAST)
+            / P.IP(dst="255.255.255.255")
+            / P.UDP(sport=68, dport=67)
+            / P.BOOTP(chaddr=srv.mac)
+            / P.DHCP(options=["end"])
+        )
+    )
     # a fragment
     h = P.Ether(P.dhcp(srv.mac, "discover"))
     h[P.IP].flags = "MF"

@@ -8,7 +8,6 @@ import struct
 
 import pytest
 import tapcore_ffi as ffi
-
 from tapbuild import versioninfo
 
 
@@ -18,11 +17,17 @@ def ip(text: str) -> bytes:
 
 def test_codes_match_the_interface_table() -> None:
     expected = {
-        ffi.GET_MAC: 0x220004, ffi.GET_VERSION: 0x220008, ffi.GET_MTU: 0x22000C,
-        ffi.GET_INFO: 0x220010, ffi.CONFIG_POINT_TO_POINT: 0x220014,
-        ffi.SET_MEDIA_STATUS: 0x220018, ffi.CONFIG_DHCP_MASQ: 0x22001C,
-        ffi.GET_LOG_LINE: 0x220020, ffi.CONFIG_DHCP_SET_OPT: 0x220024,
-        ffi.CONFIG_TUN: 0x220028, ffi.PRIORITY_BEHAVIOR: 0x22002C,
+        ffi.GET_MAC: 0x220004,
+        ffi.GET_VERSION: 0x220008,
+        ffi.GET_MTU: 0x22000C,
+        ffi.GET_INFO: 0x220010,
+        ffi.CONFIG_POINT_TO_POINT: 0x220014,
+        ffi.SET_MEDIA_STATUS: 0x220018,
+        ffi.CONFIG_DHCP_MASQ: 0x22001C,
+        ffi.GET_LOG_LINE: 0x220020,
+        ffi.CONFIG_DHCP_SET_OPT: 0x220024,
+        ffi.CONFIG_TUN: 0x220028,
+        ffi.PRIORITY_BEHAVIOR: 0x22002C,
     }
     for code, value in expected.items():
         assert code == value
@@ -44,12 +49,17 @@ def test_get_version_reports_version_py(core_libs) -> None:
         st, out = ad.ioctl(ffi.GET_VERSION, out_len=12)
         assert st == ffi.SUCCESS
         assert struct.unpack("<3I", out) == (
-            product.PRODUCT_TAP_WIN_MAJOR, product.PRODUCT_TAP_WIN_MINOR, debug)
+            product.PRODUCT_TAP_WIN_MAJOR,
+            product.PRODUCT_TAP_WIN_MINOR,
+            debug,
+        )
         assert ad.ioctl(ffi.GET_VERSION, out_len=11) == (ffi.BUFFER_TOO_SMALL, b"")
 
 
-@pytest.mark.parametrize(("registry", "reported"), [(1500, 1500), (1400, 1400), (100, 100),
-                                                    (99, 1500), (1501, 1500), (0, 1500)])
+@pytest.mark.parametrize(
+    ("registry", "reported"),
+    [(1500, 1500), (1400, 1400), (100, 100), (99, 1500), (1501, 1500), (0, 1500)],
+)
 def test_get_mtu_follows_the_registry(make_adapter, registry: int, reported: int) -> None:
     ad = make_adapter(mtu=registry)
     assert ad.ioctl(ffi.GET_MTU, out_len=4) == (ffi.SUCCESS, struct.pack("<I", reported))
@@ -120,7 +130,8 @@ def test_dhcp_masq_validation(tap) -> None:
 
 def test_dhcp_set_opt_requires_masq_and_limits_256(tap) -> None:
     assert tap.ioctl(ffi.CONFIG_DHCP_SET_OPT, b"\x06\x04\x08\x08\x08\x08")[0] == (
-        ffi.INVALID_DEVICE_STATE)
+        ffi.INVALID_DEVICE_STATE
+    )
     masq = ip("10.3.0.2") + ip("255.255.255.0") + ip("10.3.0.1") + struct.pack("<I", 60)
     assert tap.ioctl(ffi.CONFIG_DHCP_MASQ, masq)[0] == ffi.SUCCESS
     assert tap.ioctl(ffi.CONFIG_DHCP_SET_OPT, b"\0" * 256, alias=True)[0] == ffi.SUCCESS
@@ -145,8 +156,9 @@ def test_priority_behavior_values(tap) -> None:
     assert "Prio=2" in tap.info()
 
 
-@pytest.mark.parametrize("code", [0, 0x220000, 0x220030, 0x22004C, 0x220005, 0x120004,
-                                  0xFFFFFFFF, ffi.ctl_code(12)])
+@pytest.mark.parametrize(
+    "code", [0, 0x220000, 0x220030, 0x22004C, 0x220005, 0x120004, 0xFFFFFFFF, ffi.ctl_code(12)]
+)
 def test_unknown_codes_are_invalid_device_requests(tap, code: int) -> None:
     assert tap.ioctl(code, b"\0" * 64, out_len=64) == (ffi.INVALID_DEVICE_REQUEST, b"")
 

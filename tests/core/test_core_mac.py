@@ -49,8 +49,12 @@ def test_current_from_network_address(lib, value, used: bool) -> None:
 
 @pytest.mark.parametrize(
     ("mac", "delta", "out"),
-    [("00ff8a5e1b2c", 1, "00ff8b5e1b2c"), ("00ff8a5e1b2c", 2, "00ff8c5e1b2c"),
-     ("00ffff5e1b2c", 1, "00ff005e1b2c"), ("00fffe5e1b2c", 2, "00ff005e1b2c")],
+    [
+        ("00ff8a5e1b2c", 1, "00ff8b5e1b2c"),
+        ("00ff8a5e1b2c", 2, "00ff8c5e1b2c"),
+        ("00ffff5e1b2c", 1, "00ff005e1b2c"),
+        ("00fffe5e1b2c", 2, "00ff005e1b2c"),
+    ],
 )
 def test_related_macs(lib, mac: str, delta: int, out: str) -> None:
     assert ffi.mac_related(lib, bytes.fromhex(mac), delta) == bytes.fromhex(out)

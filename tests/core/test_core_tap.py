@@ -72,7 +72,8 @@ def test_oversized_writes_are_invalid(tap) -> None:
     assert tap.write(b"\1" * 1515)[0] == ffi.INVALID_PARAMETER
     assert tap.write(P.tagged(P.ipv4_frame(tap.mac, OTHER, 1480), 1, 2))[0] == ffi.SUCCESS
     assert tap.write(P.tagged(P.ipv4_frame(tap.mac, OTHER, 1481), 1, 2))[0] == (
-        ffi.INVALID_PARAMETER)
+        ffi.INVALID_PARAMETER
+    )
 
 
 def test_write_with_too_small_output_buffer(tap) -> None:
@@ -103,9 +104,14 @@ def set_priority(ad: ffi.Adapter, behaviour: int) -> None:
 @pytest.mark.parametrize(
     ("behaviour", "prio", "vlan", "tagged"),
     [
-        (0, 0, 0, False), (0, 5, 7, False),
-        (1, 0, 0, False), (1, 5, 0, True), (1, 0, 7, True), (1, 7, 4095, True),
-        (2, 0, 0, True), (2, 6, 0, True),
+        (0, 0, 0, False),
+        (0, 5, 7, False),
+        (1, 0, 0, False),
+        (1, 5, 0, True),
+        (1, 0, 7, True),
+        (1, 7, 4095, True),
+        (2, 0, 0, True),
+        (2, 6, 0, True),
     ],
 )
 def test_reads_add_tags_per_priority_behaviour(tap, behaviour, prio, vlan, tagged) -> None:

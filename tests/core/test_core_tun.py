@@ -37,8 +37,9 @@ def test_host_ipv4_to_app_strips_header(tun) -> None:
 @pytest.mark.parametrize("which", ["dst", "src", "bcast"])
 def test_host_ipv4_needs_the_exact_header(tun, which: str) -> None:
     other = bytes.fromhex("020000000009")
-    dst, src = {"dst": (other, tun.mac), "src": (tun.peer, other),
-                "bcast": (b"\xff" * 6, tun.mac)}[which]
+    dst, src = {"dst": (other, tun.mac), "src": (tun.peer, other), "bcast": (b"\xff" * 6, tun.mac)}[
+        which
+    ]
     assert tun.host_send(P.ipv4_frame(dst, src, 100)).action == ffi.DROP_FILTERED
     assert tun.queued() == (0, 0)
 
@@ -62,13 +63,17 @@ def test_other_ethertypes_are_dropped(tun) -> None:
     frame = tun.peer + tun.mac + b"\x88\xcc" + bytes(50)
     assert tun.host_send(frame).action == ffi.DROP_FILTERED
     assert tun.host_send(P.tagged(P.ipv4_frame(tun.peer, tun.mac), 1, 1)).action == (
-        ffi.DROP_FILTERED)
+        ffi.DROP_FILTERED
+    )
 
 
 @pytest.mark.parametrize(("version", "ethertype"), [(4, 0x0800), (6, 0x86DD)])
 def test_written_packets_get_an_ethernet_header(tun, version: int, ethertype: int) -> None:
-    pkt = bytes(P.IP(src="10.8.0.1", dst="10.8.0.2") / P.UDP() / (b"x" * 100)) if version == 4 \
+    pkt = (
+        bytes(P.IP(src="10.8.0.1", dst="10.8.0.2") / P.UDP() / (b"x" * 100))
+        if version == 4
         else bytes(P.IPv6(src="fd00::1", dst="fd00::2") / P.UDP() / (b"x" * 100))
+    )
     st, out, meta = tun.write(pkt)
     assert st == ffi.SUCCESS and meta == (0, 0)
     assert out == tun.mac + tun.peer + ethertype.to_bytes(2, "big") + pkt
@@ -80,8 +85,9 @@ def test_short_written_packets_are_padded(tun) -> None:
     assert st == ffi.SUCCESS and len(out) == 60 and out[14:34] == pkt and out[34:] == bytes(26)
 
 
-@pytest.mark.parametrize("pkt", [b"", b"\x45" * 19, b"\x55" + bytes(40), b"\x05" + bytes(40),
-                                 b"\x45" + bytes(1500)])
+@pytest.mark.parametrize(
+    "pkt", [b"", b"\x45" * 19, b"\x55" + bytes(40), b"\x05" + bytes(40), b"\x45" + bytes(1500)]
+)
 def test_bad_written_packets(tun, pkt: bytes) -> None:
     assert tun.write(pkt)[0] == ffi.INVALID_PARAMETER
 
@@ -137,7 +143,8 @@ def test_point_to_point_answers_only_the_remote_address(tap) -> None:
     tap.ioctl(ffi.CONFIG_POINT_TO_POINT, ip("10.8.0.6") + ip("10.8.0.5"))
     assert tap.host_send(P.arp_request(tap.mac, "10.8.0.6", "10.8.0.5")).action == ffi.REPLY
     assert tap.host_send(P.arp_request(tap.mac, "10.8.0.6", "10.8.0.4")).action == (
-        ffi.DROP_FILTERED)
+        ffi.DROP_FILTERED
+    )
 
 
 @pytest.mark.parametrize("dst", ["ff02::1:ff00:8", "fe80::8"])

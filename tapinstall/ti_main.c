@@ -111,7 +111,7 @@ static void EndErrLine(TiCommand *cmd)
 static void OutErrorCode(TiOut *o, uint32_t code, int configRet)
 {
     OutAscii(o, configRet ? "(CONFIGRET " : "(error ");
-    if (code < 0x10000u)
+    if (code < 0x10000u && !configRet)
         OutUnsigned(o, code);
     else
         OutHex32(o, code);
@@ -316,8 +316,12 @@ static void OutIdList(TiOut *o, const char *title, const TiChar *ids)
 
 static void OutName(TiOut *o, const TiDevice *d)
 {
-    OutAscii(o, "    Name: ");
-    OutText(o, d->name);
+    OutAscii(o, "    Name:");
+    if (d->name != NULL && d->name[0] != 0)
+    {
+        OutChar(o, ' ');
+        OutText(o, d->name);
+    }
     OutNewline(o);
 }
 
@@ -420,8 +424,11 @@ static int OnDevice(void *arg, const TiDevice *d)
         break;
     case LIST_FIND:
         OutText(o, d->instanceId);
-        OutAscii(o, ": ");
-        OutText(o, d->name);
+        if (d->name != NULL && d->name[0] != 0)
+        {
+            OutAscii(o, ": ");
+            OutText(o, d->name);
+        }
         OutNewline(o);
         break;
     case LIST_STATUS:

@@ -48,8 +48,12 @@ def generate(env: Env) -> None:
         "-g",
         "-gcodeview",
         "-gno-codeview-command-line",
+        # Build-machine paths never reach an output; between $( $) they stay out of the
+        # build signature too, so a CacheDir serves other checkouts and machines.
+        "$(",
         f"-ffile-prefix-map={top}=.",
         f"-ffile-prefix-map={zig.lib_dir()}=/zig",
+        "$)",
         "-fdebug-compilation-dir=.",
         # Else the debug info names a random temporary object in zig's cache.
         "-Xclang",
@@ -67,8 +71,8 @@ def generate(env: Env) -> None:
     # zig's wdm.h/ntddk.h stop on aarch64: patched copies (tapbuild.ddkpatch) come first on
     # the include path, for every arch (they change nothing on x86 and x64).
     ddk = zig.mingw_include() / "ddk"
-    overlay = env.Dir("#build/zig-ddk").abspath
-    ddkpatch.write_overlay(zig.mingw_include(), Path(overlay))
+    overlay = env.Dir("#build/zig-ddk")
+    ddkpatch.write_overlay(zig.mingw_include(), Path(overlay.abspath))
     env["TAP_KERNEL_CCFLAGS"] = [
         "-std=gnu11",
         "-ffreestanding",

@@ -52,7 +52,9 @@ def test_version_change_reruns_only_its_users(tree: Path) -> None:
     )
     steps = scons(tree, "-j2", f"arch={ARCHES}").steps
     assert not [s for s in steps if s.startswith(("CC ", "INF ", "IMPLIB "))]
-    assert sorted(s.split()[1] for s in steps if s.startswith("RC ")) == ["amd64", "arm64"]
+    rc = [s.split() for s in steps if s.startswith("RC ")]
+    assert {arch for _, arch, _ in rc} == {"amd64", "arm64"}
+    assert any(target.endswith("/driver/tap0901-version.res") for _, _, target in rc)
     # The release date appears in the INF only.
     version.write_text(version.read_text().replace('"09/27/2026"', '"10/01/2026"'))
     steps = scons(tree, "-j2", f"arch={ARCHES}").steps
@@ -68,7 +70,7 @@ def test_version_change_reruns_only_its_users(tree: Path) -> None:
     )
     steps = scons(tree, "-j2", f"arch={ARCHES}").steps
     assert any(s.startswith("CC ") for s in steps)
-    assert sorted(s.split()[1] for s in steps if s.startswith("RC ")) == ["amd64", "arm64"]
+    assert {s.split()[1] for s in steps if s.startswith("RC ")} == {"amd64", "arm64"}
     assert sorted(s.split()[1] for s in steps if s.startswith("INF ")) == ["amd64", "arm64"]
 
 
@@ -76,3 +78,18 @@ def test_parallel_build_is_safe(make_tree: Callable[[str], Path]) -> None:
     t = make_tree("parallel")
     scons(t, "-j4")
     assert scons(t, "-q", check=False).returncode == 0
+
+
+def test_shared_cache_dir(make_tree: Callable[[str], Path], tmp_path: Path) -> None:
+    """cache=DIR: a second checkout retrieves what the first one built."""
+    cache = tmp_path / "team-cache"
+    first = make_tree("cache-first")
+    scons(first, "arch=i386", f"cache={cache}")
+    second = make_tree("cache-second")
+    result = scons(second, "arch=i386", f"cache={cache}")
+    retrieved = [line for line in result.stdout.splitlines() if line.startswith("Retrieved")]
+    assert any("tap0901.sys" in line for line in retrieved), result.stdout
+    assert not [s for s in result.steps if s.startswith(("CC ", "LINK "))]
+    assert (second / "dist" / "i386" / "tap0901.sys").read_bytes() == (
+        first / "dist" / "i386" / "tap0901.sys"
+    ).read_bytes()

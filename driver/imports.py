@@ -32,4 +32,9 @@ IMPORTS: list[Import] = [
     Import("ntoskrnl.exe", "_aullrem", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
     # Diagnostics.
     Import("ntoskrnl.exe", "DbgPrintEx", "cdecl"),
+    # NDIS miniport driver (driver/driver.c): version check, registration, send completion.
+    Import("ndis.sys", "NdisGetVersion", "stdcall", 0),
+    Import("ndis.sys", "NdisMRegisterMiniportDriver", "stdcall", 20),
+    Import("ndis.sys", "NdisMDeregisterMiniportDriver", "stdcall", 4),
+    Import("ndis.sys", "NdisMSendNetBufferListsComplete", "stdcall", 12),
 ]

@@ -17,25 +17,24 @@
 #endif
 
 /* Interrupt request levels (the same numbers as on AMD64). */
-#define PASSIVE_LEVEL 0
-#define LOW_LEVEL 0
-#define APC_LEVEL 1
+#define PASSIVE_LEVEL  0
+#define LOW_LEVEL      0
+#define APC_LEVEL      1
 #define DISPATCH_LEVEL 2
-#define CLOCK_LEVEL 13
-#define IPI_LEVEL 14
-#define DRS_LEVEL 14
-#define POWER_LEVEL 14
-#define PROFILE_LEVEL 15
-#define HIGH_LEVEL 15
+#define CLOCK_LEVEL    13
+#define IPI_LEVEL      14
+#define DRS_LEVEL      14
+#define POWER_LEVEL    14
+#define PROFILE_LEVEL  15
+#define HIGH_LEVEL     15
 
 /* 4 KiB pages. */
-#define PAGE_SIZE 0x1000
+#define PAGE_SIZE  0x1000
 #define PAGE_SHIFT 12L
 
 /* KeSaveFloatingPointState/KeRestoreFloatingPointState keep no caller-visible state on 64-bit
  * Windows; the structure exists so that their declarations compile. */
-typedef struct _KFLOATING_SAVE
-{
+typedef struct _KFLOATING_SAVE {
     ULONG Dummy;
 } KFLOATING_SAVE, *PKFLOATING_SAVE;
 
@@ -44,7 +43,7 @@ typedef struct _KFLOATING_SAVE
 #define KeGetDcacheFillSize() 1L
 
 /* Spin-wait hint and the assertion break (BRK #0xF001 is Windows' assertion code on ARM64). */
-#define YieldProcessor() __asm__ __volatile__("yield" ::: "memory")
+#define YieldProcessor()           __asm__ __volatile__("yield" ::: "memory")
 #define DbgRaiseAssertionFailure() __asm__ __volatile__("brk #0xf001")
 
 /* IRQL routines: exported functions of ntoskrnl on ARM64. */

@@ -1,0 +1,62 @@
+/*
+ * Kernel declarations for zig (mingw-w64) builds: mingw-w64's ntddk.h (wdm.h) plus what it
+ * lacks and the TAP driver uses. The ARM64 branch of ntddk.h/wdm.h comes from the build's
+ * patched copies (site_scons/tapbuild/ddkpatch.py), which the include path finds before
+ * zig's ddk/ directory.
+ *
+ * Written from Microsoft's DDI reference (wdm.h pages); layouts are checked against the WDK by
+ * tests/layout on every architecture.
+ */
+#pragma once
+
+#include <ntddk.h>
+#include <ntstrsafe.h>
+
+/* MmGetSystemAddressForMdlSafe / MmMapLockedPagesSpecifyCache: OR-ed into the page priority to
+ * map the pages no-execute. Honoured from Windows 8 on; older Windows must not be passed it. */
+#ifndef MdlMappingNoExecute
+#define MdlMappingNoExecute 0x40000000
+#endif
+
+/*
+ * NX pool opt-in for a single binary (POOL_NX_OPTIN, "Single Binary Opt-In" in the kernel
+ * documentation): with POOL_NX_OPTIN defined, NonPagedPool names the variable
+ * ExDefaultNonPagedPoolType, which ExInitializeDriverRuntime(DrvRtPoolNxOptIn) sets to
+ * NonPagedPoolNx on Windows 8 and later; it stays executable non-paged pool on Windows 7.
+ * DriverEntry calls ExInitializeDriverRuntime before any allocation.
+ */
+#define DrvRtPoolNxOptIn 0x00000001
+
+#if defined(POOL_NX_OPTIN) && POOL_NX_OPTIN && !defined(POOL_NX_OPTOUT)
+
+DECLSPEC_SELECTANY POOL_TYPE ExDefaultNonPagedPoolType = NonPagedPoolExecute;
+
+#define NonPagedPool ExDefaultNonPagedPoolType
+#define NonPagedPoolCacheAligned                                                                   \
+    (ExDefaultNonPagedPoolType == NonPagedPoolNx ? NonPagedPoolNxCacheAligned                      \
+                                                 : NonPagedPoolBaseCacheAligned)
+
+FORCEINLINE VOID ExInitializeDriverRuntime(ULONG RuntimeFlags)
+{
+    RTL_OSVERSIONINFOW version;
+
+    if (!(RuntimeFlags & DrvRtPoolNxOptIn)) {
+        return;
+    }
+    RtlZeroMemory(&version, sizeof(version));
+    version.dwOSVersionInfoSize = sizeof(version);
+    if (NT_SUCCESS(RtlGetVersion(&version)) &&
+        (version.dwMajorVersion > 6 ||
+         (version.dwMajorVersion == 6 && version.dwMinorVersion >= 2))) {
+        ExDefaultNonPagedPoolType = NonPagedPoolNx;
+    }
+}
+
+#else
+
+FORCEINLINE VOID ExInitializeDriverRuntime(ULONG RuntimeFlags)
+{
+    UNREFERENCED_PARAMETER(RuntimeFlags);
+}
+
+#endif

@@ -196,19 +196,24 @@ def _short(exc: BaseException) -> str:
 
 
 def _check_reply(data: bytes, imprint: bytes, nonce: int | None) -> None:
+    """Accept only a granted token for exactly this request (ValueError otherwise)."""
     try:
         resp = tsp.TimeStampResp.load(data)
         status = resp["status"]["status"].native
-        if status not in ("granted", "granted_with_mods"):
-            raise ValueError(f"server refused ({status})")
         token = resp["time_stamp_token"]
-        tst = token["content"]["encap_content_info"]["content"].parsed
-        if tst["message_imprint"].dump() != imprint:
-            raise ValueError("token for another hash")
-        if nonce is not None and tst["nonce"].native != nonce:
-            raise ValueError("token with another nonce")
-    except (TypeError, KeyError, AttributeError):
+        tst = None
+        if status in ("granted", "granted_with_mods"):
+            tst = token["content"]["encap_content_info"]["content"].parsed
+            tst_imprint = tst["message_imprint"].dump()
+            tst_nonce = tst["nonce"].native
+    except (ValueError, TypeError, KeyError, AttributeError):
         raise ValueError("not an RFC 3161 reply") from None
+    if tst is None:
+        raise ValueError(f"server refused ({status})")
+    if tst_imprint != imprint:
+        raise ValueError("token for another hash")
+    if nonce is not None and tst_nonce != nonce:
+        raise ValueError("token with another nonce")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -117,3 +117,10 @@ def package(session: nox.Session) -> None:
 def prepare_msm(session: nox.Session) -> None:
     """dist/ for MSM packaging from two signed dists (-- --win7 DIR --win10 DIR)."""
     _packaging(session, "prepare_msm")
+
+
+@nox.session(name="package-msm", python=False, default=False)
+def package_msm(session: nox.Session) -> None:
+    """Merge modules <package>-<version>-<arch>.msm from the prepare-msm layout (-- --arch, ...)."""
+    _scons(session, "-Q", "msica")
+    _packaging(session, "package_msm")

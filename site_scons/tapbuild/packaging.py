@@ -77,6 +77,45 @@ def prepare_msm_main(argv: Sequence[str], log: Log = print) -> Path:
     return Path(args.dist)
 
 
+def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
+    """nox -s package-msm [-- --dist DIR --dll-dir DIR --out DIR --arch LIST --writer W]."""
+    import os
+
+    from tapbuild import msm, msmwrite, wix
+
+    p = _parser("nox -s package-msm --", "Build the merge modules from the MSM dist/ layout.")
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the layout prepare-msm wrote")
+    p.add_argument(
+        "--dll-dir",
+        type=Path,
+        default=ROOT / "build" / "release",
+        help="where <arch>/installer/tapmsi.dll is (scons msica)",
+    )
+    p.add_argument("--out", type=Path, default=ROOT, help="where the modules go (top of tree)")
+    p.add_argument("--arch", default="all", help="architectures (default: all)")
+    p.add_argument(
+        "--writer",
+        choices=("wix", "msibuild"),
+        default="wix" if os.name == "nt" else "msibuild",
+        help="WiX (Windows) or msitools' msibuild + gcab (default off Windows)",
+    )
+    args = p.parse_args(list(argv))
+    names = load_names(args.override)
+    written = []
+    for arch in _arches(args.arch):
+        dll = args.dll_dir / arch / "installer" / "tapmsi.dll"
+        module = msm.describe(names, args.dist, dll, arch)
+        out = args.out.resolve() / names.msm_file(arch)
+        log(f"# {args.writer}: {out.name}")
+        if args.writer == "wix":
+            wix.build(module, out, ROOT / "build" / "package" / "wix")
+        else:
+            msmwrite.write(module, out)
+        log(f"wrote {out}")
+        written.append(out)
+    return written
+
+
 def signing_hook(log: Log) -> list[str] | None:
     """The command makensis runs to sign the installer and the uninstaller, or None.
 
@@ -93,4 +132,4 @@ def signing_hook(log: Log) -> list[str] | None:
     return signhook.command()
 
 
-__all__ = ["ARCHES", "package_main", "prepare_msm_main", "signing_hook"]
+__all__ = ["ARCHES", "package_main", "package_msm_main", "prepare_msm_main", "signing_hook"]

@@ -221,7 +221,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Credentials:
                 for n, v in (("TAP_SIGN_PKCS11_CERT", cert), ("TAP_SIGN_PKCS11_KEY", uri))
                 if not v
             ]
-            raise TapError(f"TAP_SIGN_PKCS11_MODULE is set but {' and '.join(missing)} is not")
+            raise TapError(
+                f"TAP_SIGN_PKCS11_MODULE is set, so {' and '.join(missing)} must be set too"
+            )
         if cert.lower().startswith("pkcs11:"):
             _check_uri("TAP_SIGN_PKCS11_CERT", cert)
         else:

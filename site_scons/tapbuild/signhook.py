@@ -8,29 +8,21 @@ this file is the one place that calls them, so packaging plugs in with one call.
 
 from __future__ import annotations
 
-import importlib
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from tapbuild.errors import TapError
 
-_API = "tapbuild.signing"
+# Any of these selects a way of signing (tapbuild.credentials reads and checks them all).
+SELECTORS = ("TAP_SIGN_PFX", "TAP_SIGN_PKCS11_MODULE", "TAP_SIGN_SUBJECT")
 
 
-def _signing() -> Any | None:
-    try:
-        return importlib.import_module(_API)
-    except ModuleNotFoundError as exc:
-        if exc.name == _API:
-            return None
-        raise
-
-
-def configured() -> bool:
-    """True when signing credentials are set (the signing module decides which)."""
-    api = _signing()
-    return bool(api is not None and api.configured())
+def configured(environ: Mapping[str, str] | None = None) -> bool:
+    """True when signing credentials are set in the environment."""
+    env = os.environ if environ is None else environ
+    return any(env.get(name, "").strip() for name in SELECTORS)
 
 
 def command() -> list[str]:
@@ -38,10 +30,13 @@ def command() -> list[str]:
 
 
 def sign_in_place(path: Path) -> None:
-    api = _signing()
-    if api is None or not api.configured():
+    """Sign (and, with TAP_TIMESTAMP_URLS set, timestamp) one file through tapbuild.signing."""
+    from tapbuild import signing
+
+    if not configured():
         raise TapError(f"{path}: signing requested but no signing credentials are configured")
-    api.sign_file(path)
+    options = signing.SignOptions(timestamp=bool(os.environ.get("TAP_TIMESTAMP_URLS", "").strip()))
+    signing.sign_files([path], options)
 
 
 def main(argv: list[str]) -> int:

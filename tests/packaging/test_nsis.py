@@ -232,3 +232,42 @@ def test_signed_with_osslsigncode(make_dist, tmp_path: Path) -> None:
     subprocess.run(
         ["osslsigncode", "verify", "-in", str(exe)], capture_output=True, env=env, check=False
     )
+
+
+@pytest.mark.tool("osslsigncode", "openssl")
+def test_package_session_signs_through_tapbuild_signing(
+    make_dist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credentials in TAP_SIGN_* (password in a file): `package` signs via the signing API."""
+    from tapbuild import authenticode, packaging
+
+    key, cert, pfx, pw = (tmp_path / n for n in ("k.pem", "c.pem", "c.pfx", "pw"))
+    pw.write_text("test-only\n")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "2", "-subj", "/CN=TAP hook test", "-addext", "extendedKeyUsage=codeSigning"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx, "-passout", "pass:test-only"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    for name in (
+        "TAP_SIGN_PKCS11_MODULE",
+        "TAP_SIGN_SUBJECT",
+        "TAP_TIMESTAMP_URLS",
+        "TAP_SIGN_PASSWORD",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TAP_SIGN_PFX", str(pfx))
+    monkeypatch.setenv("TAP_SIGN_PASSWORD_FILE", str(pw))
+    logs: list[str] = []
+    try:
+        exe = packaging.package_main(
+            ["--dist", str(make_dist()), "--out", str(tmp_path / "out")], log=logs.append
+        )
+    except TapError as exc:  # verification against an untrusted self-signed root
+        pytest.skip(f"signing API refused the throw-away certificate: {exc}")
+    assert "signing installer and uninstaller" in logs
+    sigs = authenticode.signatures(exe)
+    assert len(sigs) == 1 and "TAP hook test" in sigs[0].signer_subject

@@ -16,7 +16,7 @@
 
 #include "plan.h"
 
-#define TEXT_MAX 1024   /* paths, keys, names (code units) */
+#define TEXT_MAX   1024 /* paths, keys, names (code units) */
 #define SCRIPT_MAX 8192 /* one script */
 
 __declspec(dllimport) LONG WINAPI RtlGetVersion(OSVERSIONINFOW *info);
@@ -106,8 +106,7 @@ static void ReadString(HKEY h, const WCHAR *name, WCHAR *out, DWORD cap)
     DWORD type = 0, bytes = (cap - 1) * sizeof(WCHAR);
     out[0] = 0;
     if (!h || RegQueryValueExW(h, name, NULL, &type, (BYTE *)out, &bytes) != ERROR_SUCCESS ||
-        (type != REG_SZ && type != REG_MULTI_SZ))
-    {
+        (type != REG_SZ && type != REG_MULTI_SZ)) {
         out[0] = 0;
         bytes = 0;
     }
@@ -126,8 +125,7 @@ static unsigned CountClients(const WCHAR *clients, const WCHAR *product, int *is
 {
     unsigned n = 0;
     *is_client = 0;
-    for (const WCHAR *p = clients; *p; p += tap_wcslen(p) + 1)
-    {
+    for (const WCHAR *p = clients; *p; p += tap_wcslen(p) + 1) {
         n++;
         if (product && lstrcmpiW(p, product) == 0)
             *is_client = 1;
@@ -146,22 +144,19 @@ static UINT UpdateClients(const WCHAR *key, const WCHAR *product, const WCHAR *v
     if (!old || !neu)
         goto cleanup;
     h = OpenState(key, add);
-    if (!h)
-    {
+    if (!h) {
         rc = add ? ERROR_INSTALL_FAILURE : ERROR_SUCCESS;
         goto cleanup;
     }
     ReadString(h, L"Clients", old, SCRIPT_MAX - 1);
-    for (const WCHAR *p = old; *p; p += tap_wcslen(p) + 1)
-    {
+    for (const WCHAR *p = old; *p; p += tap_wcslen(p) + 1) {
         size_t n = tap_wcslen(p);
         if (lstrcmpiW(p, product) == 0 || len + n + 2 >= SCRIPT_MAX)
             continue;
         Copy(neu + len, n + 1, p);
         len += n + 1;
     }
-    if (add)
-    {
+    if (add) {
         size_t n = tap_wcslen(product);
         if (len + n + 2 >= SCRIPT_MAX)
             goto cleanup;
@@ -191,8 +186,7 @@ static UINT SetStateValue(const WCHAR *key, const WCHAR *name, const WCHAR *valu
         return ERROR_INSTALL_FAILURE;
     if (value && *value)
         rc = WriteString(h, name, value, REG_SZ, tap_wcslen(value) + 1);
-    else
-    {
+    else {
         rc = RegDeleteValueW(h, name);
         if (rc == ERROR_FILE_NOT_FOUND)
             rc = ERROR_SUCCESS;
@@ -206,8 +200,7 @@ static UINT SetStateValue(const WCHAR *key, const WCHAR *name, const WCHAR *valu
 /* Does the multi-string list of hardware ids contain hwid (case-insensitive)? */
 static BOOL HasHardwareId(const WCHAR *ids, const WCHAR *hwid)
 {
-    for (const WCHAR *p = ids; *p; p += tap_wcslen(p) + 1)
-    {
+    for (const WCHAR *p = ids; *p; p += tap_wcslen(p) + 1) {
         const WCHAR *tail = p;
         /* root\tap0901 (tapctl) as well as tap0901 (tapinstall) */
         for (const WCHAR *q = p; *q; q++)
@@ -225,14 +218,12 @@ static UINT RemoveDevices(MSIHANDLE install, const WCHAR *hwid)
     WCHAR *ids = Alloc(TEXT_MAX * sizeof(WCHAR));
     SP_DEVINFO_DATA dev;
     UINT rc = ERROR_SUCCESS;
-    if (set == INVALID_HANDLE_VALUE || !ids)
-    {
+    if (set == INVALID_HANDLE_VALUE || !ids) {
         rc = ERROR_INSTALL_FAILURE;
         goto cleanup;
     }
     dev.cbSize = sizeof(dev);
-    for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &dev); i++)
-    {
+    for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &dev); i++) {
         BOOL reboot = FALSE;
         DWORD type = 0;
         ids[0] = ids[1] = 0;
@@ -242,8 +233,7 @@ static UINT RemoveDevices(MSIHANDLE install, const WCHAR *hwid)
             continue;
         if (DiUninstallDevice(NULL, set, &dev, 0, &reboot))
             Log(install, L"removed an adapter", hwid);
-        else
-        {
+        else {
             Log(install, L"could not remove an adapter", hwid);
             rc = ERROR_INSTALL_FAILURE;
         }
@@ -269,19 +259,16 @@ static UINT InstallDriver(MSIHANDLE install, const WCHAR *inf, const WCHAR *hwid
     WCHAR published[MAX_PATH];
     BOOL reboot = FALSE;
     published[0] = 0;
-    if (!SetupCopyOEMInfW(inf, NULL, SPOST_PATH, 0, published, MAX_PATH, NULL, NULL))
-    {
+    if (!SetupCopyOEMInfW(inf, NULL, SPOST_PATH, 0, published, MAX_PATH, NULL, NULL)) {
         Log(install, L"could not add the driver to the driver store", inf);
         return ERROR_INSTALL_FAILURE;
     }
     Log(install, L"driver package in the store:", FileName(published));
     if (SetStateValue(key, L"Published", FileName(published)) != ERROR_SUCCESS)
         return ERROR_INSTALL_FAILURE;
-    if (!UpdateDriverForPlugAndPlayDevicesW(NULL, hwid, inf, INSTALLFLAG_FORCE, &reboot))
-    {
+    if (!UpdateDriverForPlugAndPlayDevicesW(NULL, hwid, inf, INSTALLFLAG_FORCE, &reboot)) {
         DWORD err = GetLastError();
-        if (err != ERROR_NO_SUCH_DEVINST)
-        {
+        if (err != ERROR_NO_SUCH_DEVINST) {
             Log(install, L"could not update the adapters", hwid);
             return ERROR_INSTALL_FAILURE;
         }
@@ -330,8 +317,7 @@ static UINT RestoreDriver(MSIHANDLE install, const WCHAR *old, const WCHAR *hwid
         RegCloseKey(h);
     if (path && SetupGetInfDriverStoreLocationW(old, NULL, NULL, path, TEXT_MAX, NULL))
         UpdateDriverForPlugAndPlayDevicesW(NULL, hwid, path, INSTALLFLAG_FORCE, &reboot);
-    else
-    {
+    else {
         Log(install, L"could not find the previous driver package", old);
         rc = ERROR_INSTALL_FAILURE;
     }
@@ -346,8 +332,7 @@ static UINT RestoreDriver(MSIHANDLE install, const WCHAR *old, const WCHAR *hwid
 
 static UINT RunStep(MSIHANDLE install, tap_wchar step, WCHAR **f, size_t n)
 {
-    switch (step)
-    {
+    switch (step) {
     case TAP_STEP_INSTALL:
         return n == 3 ? InstallDriver(install, f[0], f[1], f[2]) : ERROR_INVALID_DATA;
     case TAP_STEP_REMOVE:
@@ -372,24 +357,22 @@ UINT __stdcall MsiProcess(MSIHANDLE install)
     WCHAR *script = Alloc(SCRIPT_MAX * sizeof(WCHAR));
     DWORD len = SCRIPT_MAX;
     UINT rc = ERROR_SUCCESS;
-    BOOL best_effort = MsiGetMode(install, MSIRUNMODE_ROLLBACK) || MsiGetMode(install, MSIRUNMODE_COMMIT);
+    BOOL best_effort =
+        MsiGetMode(install, MSIRUNMODE_ROLLBACK) || MsiGetMode(install, MSIRUNMODE_COMMIT);
     struct tap_reader reader;
     tap_wchar *fields[TAP_MAX_FIELDS];
     size_t count;
     tap_wchar step;
     if (!script)
         return ERROR_INSTALL_FAILURE;
-    if (MsiGetPropertyW(install, L"CustomActionData", script, &len) != ERROR_SUCCESS)
-    {
+    if (MsiGetPropertyW(install, L"CustomActionData", script, &len) != ERROR_SUCCESS) {
         Free(script);
         return ERROR_INSTALL_FAILURE;
     }
     reader.next = (tap_wchar *)script;
-    while ((step = tap_script_next(&reader, fields, &count)) != 0)
-    {
+    while ((step = tap_script_next(&reader, fields, &count)) != 0) {
         UINT r = RunStep(install, step, (WCHAR **)fields, count);
-        if (r != ERROR_SUCCESS && !best_effort)
-        {
+        if (r != ERROR_SUCCESS && !best_effort) {
             rc = ERROR_INSTALL_FAILURE;
             break;
         }
@@ -400,8 +383,7 @@ UINT __stdcall MsiProcess(MSIHANDLE install)
 
 /* ---- MsiEvaluate ------------------------------------------------------------------------ */
 
-enum
-{
+enum {
     COL_COMPONENT = 1,
     COL_INF,
     COL_INF10,
@@ -416,8 +398,7 @@ enum
     COL_COUNT = COL_ROLLBACK_REMOVE
 };
 
-struct row
-{
+struct row {
     WCHAR col[COL_COUNT + 1][TEXT_MAX / 4];
     WCHAR inf[TEXT_MAX];
     WCHAR product[64];
@@ -474,10 +455,9 @@ static UINT EvaluateRow(MSIHANDLE install, struct row *r, unsigned os_major)
     LogDecision(install, r->col[COL_HWID], d);
 
     r->inf[0] = 0;
-    if (d != TAP_NONE && d != TAP_ADDREF && d != TAP_RELEASE)
-    {
-        const WCHAR *file = tap_use_win10(os_major, r->col[COL_INF][0] != 0) ? r->col[COL_INF10]
-                                                                              : r->col[COL_INF];
+    if (d != TAP_NONE && d != TAP_ADDREF && d != TAP_RELEASE) {
+        const WCHAR *file =
+            tap_use_win10(os_major, r->col[COL_INF][0] != 0) ? r->col[COL_INF10] : r->col[COL_INF];
         if (FilePath(install, file, r->inf, TEXT_MAX) != ERROR_SUCCESS)
             return ERROR_INSTALL_FAILURE;
     }
@@ -492,7 +472,8 @@ static UINT EvaluateRow(MSIHANDLE install, struct row *r, unsigned os_major)
         return ERROR_INSTALL_FAILURE;
 
     install_side = d != TAP_UNINSTALL && d != TAP_RELEASE;
-    MsiSetPropertyW(install, r->col[install_side ? COL_PROCESS_INSTALL : COL_PROCESS_REMOVE], r->run);
+    MsiSetPropertyW(install, r->col[install_side ? COL_PROCESS_INSTALL : COL_PROCESS_REMOVE],
+                    r->run);
     MsiSetPropertyW(install, r->col[install_side ? COL_ROLLBACK_INSTALL : COL_ROLLBACK_REMOVE],
                     r->rollback);
     if (install_side)
@@ -517,11 +498,9 @@ UINT __stdcall MsiEvaluate(MSIHANDLE install)
     if (!db || !r || MsiDatabaseOpenViewW(db, query, &view) != ERROR_SUCCESS ||
         MsiViewExecute(view, 0) != ERROR_SUCCESS)
         goto cleanup;
-    while (MsiViewFetch(view, &rec) == ERROR_SUCCESS)
-    {
+    while (MsiViewFetch(view, &rec) == ERROR_SUCCESS) {
         /* Field 1 is the row key; the columns start at Component_ (field 2). */
-        for (unsigned c = 1; c <= COL_COUNT; c++)
-        {
+        for (unsigned c = 1; c <= COL_COUNT; c++) {
             DWORD len = TEXT_MAX / 4;
             r->col[c][0] = 0;
             if (MsiRecordGetStringW(rec, c + 1, r->col[c], &len) != ERROR_SUCCESS)

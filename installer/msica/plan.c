@@ -20,10 +20,8 @@ uint64_t tap_version_parse(const tap_wchar *text)
     int digits = 0;
     if (!text)
         return 0;
-    for (const tap_wchar *p = text;; p++)
-    {
-        if (*p >= '0' && *p <= '9')
-        {
+    for (const tap_wchar *p = text;; p++) {
+        if (*p >= '0' && *p <= '9') {
             value = value * 10 + (uint32_t)(*p - '0');
             if (++digits > 5 || value > 0xFFFF)
                 return 0;
@@ -48,8 +46,7 @@ static int present(int state)
 enum tap_decision tap_decide(const struct tap_facts *f)
 {
     unsigned others;
-    if (present(f->action))
-    {
+    if (present(f->action)) {
         if (f->store_version == 0 || f->clients == 0)
             return TAP_INSTALL;
         if (f->module_version > f->store_version)
@@ -59,8 +56,7 @@ enum tap_decision tap_decide(const struct tap_facts *f)
         /* The same version from another product, or an older one: keep the driver. */
         return f->is_client ? TAP_NONE : TAP_ADDREF;
     }
-    if (f->action == TAP_STATE_ABSENT && (present(f->installed) || f->is_client))
-    {
+    if (f->action == TAP_STATE_ABSENT && (present(f->installed) || f->is_client)) {
         if (!f->is_client)
             return TAP_NONE; /* never counted in (installed before the count existed) */
         others = f->clients > 0 ? f->clients - 1 : 0;
@@ -76,8 +72,7 @@ int tap_use_win10(unsigned os_major, int have_win7_variant)
 
 static int put(struct tap_buffer *b, tap_wchar c)
 {
-    if (b->length + 1 >= b->capacity)
-    {
+    if (b->length + 1 >= b->capacity) {
         b->overflow = 1;
         return -1;
     }
@@ -92,12 +87,10 @@ int tap_script_add(struct tap_buffer *script, tap_wchar step, const tap_wchar *c
     size_t start = script->length;
     if (put(script, step) < 0)
         goto fail;
-    for (size_t i = 0; i < count; i++)
-    {
+    for (size_t i = 0; i < count; i++) {
         if (put(script, '|') < 0)
             goto fail;
-        for (const tap_wchar *p = fields[i]; p && *p; p++)
-        {
+        for (const tap_wchar *p = fields[i]; p && *p; p++) {
             if (*p == '|' || *p == '\n' || *p == '\r')
                 goto fail;
             if (put(script, *p) < 0)
@@ -121,14 +114,12 @@ tap_wchar tap_script_next(struct tap_reader *r, tap_wchar **fields, size_t *coun
     *count = 0;
     while (p && (*p == '\n' || *p == '\r'))
         p++;
-    if (!p || !*p)
-    {
+    if (!p || !*p) {
         r->next = p;
         return 0;
     }
     step = *p++;
-    while (*p == '|')
-    {
+    while (*p == '|') {
         *p++ = 0;
         if (*count < TAP_MAX_FIELDS)
             fields[(*count)++] = p;
@@ -136,8 +127,7 @@ tap_wchar tap_script_next(struct tap_reader *r, tap_wchar **fields, size_t *coun
             p++;
     }
     /* Anything after the step character but before the first '|' makes the line invalid. */
-    if (*p && *p != '\n' && *p != '\r')
-    {
+    if (*p && *p != '\n' && *p != '\r') {
         r->next = 0;
         *count = 0;
         return 0;
@@ -148,12 +138,11 @@ tap_wchar tap_script_next(struct tap_reader *r, tap_wchar **fields, size_t *coun
     return step;
 }
 
-#define ADD(buffer, step, ...)                                                                   \
-    do                                                                                           \
-    {                                                                                            \
-        const tap_wchar *f_[] = {__VA_ARGS__};                                                   \
-        if (tap_script_add((buffer), (step), f_, sizeof(f_) / sizeof(f_[0])) < 0)                \
-            return -1;                                                                           \
+#define ADD(buffer, step, ...)                                                                     \
+    do {                                                                                           \
+        const tap_wchar *f_[] = {__VA_ARGS__};                                                     \
+        if (tap_script_add((buffer), (step), f_, sizeof(f_) / sizeof(f_[0])) < 0)                  \
+            return -1;                                                                             \
     } while (0)
 
 static const tap_wchar empty[1] = {0};
@@ -169,15 +158,13 @@ int tap_plan(enum tap_decision d, const struct tap_plan_input *in, struct tap_bu
     const tap_wchar *published = or_empty(in->published);
     const tap_wchar *old_version = or_empty(in->old_version);
     struct tap_buffer *all[3] = {run, rollback, commit};
-    for (int i = 0; i < 3; i++)
-    {
+    for (int i = 0; i < 3; i++) {
         all[i]->length = 0;
         all[i]->overflow = 0;
         if (all[i]->capacity)
             all[i]->data[0] = 0;
     }
-    switch (d)
-    {
+    switch (d) {
     case TAP_INSTALL:
         ADD(run, TAP_STEP_INSTALL, in->inf, in->hwid, in->key);
         ADD(run, TAP_STEP_ADDREF, in->key, in->product, in->version);
@@ -188,8 +175,7 @@ int tap_plan(enum tap_decision d, const struct tap_plan_input *in, struct tap_bu
     case TAP_REINSTALL:
         ADD(run, TAP_STEP_INSTALL, in->inf, in->hwid, in->key);
         ADD(run, TAP_STEP_ADDREF, in->key, in->product, in->version);
-        if (*published)
-        {
+        if (*published) {
             if (d == TAP_UPGRADE)
                 ADD(rollback, TAP_STEP_RESTORE, published, in->hwid, in->key);
             ADD(commit, TAP_STEP_DELETE, published, in->key);
@@ -220,8 +206,7 @@ int tap_plan(enum tap_decision d, const struct tap_plan_input *in, struct tap_bu
 
 const char *tap_decision_name(enum tap_decision d)
 {
-    switch (d)
-    {
+    switch (d) {
     case TAP_INSTALL:
         return "install";
     case TAP_UPGRADE:

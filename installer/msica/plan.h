@@ -17,8 +17,7 @@
 typedef uint16_t tap_wchar; /* UTF-16 code unit: WCHAR on Windows */
 
 /* Windows Installer component states (INSTALLSTATE_* values). */
-enum
-{
+enum {
     TAP_STATE_UNKNOWN = -1,
     TAP_STATE_ADVERTISED = 1,
     TAP_STATE_ABSENT = 2,
@@ -27,8 +26,7 @@ enum
     TAP_STATE_DEFAULT = 5,
 };
 
-enum tap_decision
-{
+enum tap_decision {
     TAP_NONE,      /* nothing changes for this product */
     TAP_INSTALL,   /* no product has the driver yet: install it */
     TAP_UPGRADE,   /* this module's driver is newer than the installed one */
@@ -38,8 +36,7 @@ enum tap_decision
     TAP_RELEASE,   /* this product goes, others still use the driver: count us out */
 };
 
-struct tap_facts
-{
+struct tap_facts {
     int installed;           /* the driver component's installed state */
     int action;              /* its requested action (TAP_STATE_UNKNOWN: no change) */
     uint64_t module_version; /* the version this module carries (tap_version_parse) */
@@ -68,19 +65,17 @@ struct tap_facts
 #define TAP_MAX_FIELDS 4
 
 /* The strings a plan is made of; all zero-terminated UTF-16. */
-struct tap_plan_input
-{
-    const tap_wchar *inf;       /* full path of the INF to install (win7 or win10 variant) */
-    const tap_wchar *hwid;      /* the component id, e.g. tap0901 */
-    const tap_wchar *key;       /* registry key (HKLM) that keeps the clients and version */
-    const tap_wchar *product;   /* this product's ProductCode */
-    const tap_wchar *version;   /* this module's driver version, a.b.c.d */
-    const tap_wchar *published; /* the store package installed now (oemNN.inf), may be empty */
+struct tap_plan_input {
+    const tap_wchar *inf;         /* full path of the INF to install (win7 or win10 variant) */
+    const tap_wchar *hwid;        /* the component id, e.g. tap0901 */
+    const tap_wchar *key;         /* registry key (HKLM) that keeps the clients and version */
+    const tap_wchar *product;     /* this product's ProductCode */
+    const tap_wchar *version;     /* this module's driver version, a.b.c.d */
+    const tap_wchar *published;   /* the store package installed now (oemNN.inf), may be empty */
     const tap_wchar *old_version; /* the version recorded now, may be empty */
 };
 
-struct tap_buffer
-{
+struct tap_buffer {
     tap_wchar *data;
     size_t capacity; /* in code units, terminator included */
     size_t length;
@@ -106,8 +101,7 @@ int tap_script_add(struct tap_buffer *script, tap_wchar step, const tap_wchar *c
 
 /* Reading a script in place: each call splits the next line at its '|'s (overwriting them
  * with terminators) and returns the step, or 0 at the end. fields[i] point into the script. */
-struct tap_reader
-{
+struct tap_reader {
     tap_wchar *next;
 };
 tap_wchar tap_script_next(struct tap_reader *reader, tap_wchar **fields, size_t *count);

@@ -62,7 +62,11 @@ def _suminfo(path: Path) -> dict[str, str]:
 def _tables(path: Path, dest: Path) -> dict[str, list[list[str]]]:
     dest.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["msidump", "-d", str(dest), "-t", "-s", str(path)], check=True, capture_output=True
+        # msidump writes the streams (-s) into its working directory, whatever -d says.
+        ["msidump", "-d", str(dest), "-t", "-s", str(path)],
+        check=True,
+        capture_output=True,
+        cwd=dest,
     )
     tables = {}
     for idt in dest.glob("*.idt"):

@@ -1,4 +1,4 @@
-"""Command-line options of the signing nox sessions (catalog, sign, timestamp, verify,
+"""Command-line options of the signing nox sessions (catalog, sign, timestamp, verify, sign-file,
 testcert), parsed into :class:`tapbuild.signing.SignOptions`; the sessions stay thin."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tapbuild import catalog, signing, testcert
 from tapbuild.errors import TapError
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("catalog", "sign", "timestamp", "verify", "testcert")
+COMMANDS = ("catalog", "sign", "timestamp", "verify", "testcert", "sign-file")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,8 +28,11 @@ def _parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--subject", default=testcert.DEFAULT_SUBJECT, help="common name")
         p.add_argument("--days", type=int, default=3 * 365, help="validity in days")
         return p
-    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder")
-    p.add_argument("--override", type=Path, help="version override module (component id)")
+    if command == "sign-file":
+        p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files to sign")
+    else:
+        p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder")
+        p.add_argument("--override", type=Path, help="version override module (component id)")
     if command in ("catalog", "sign"):
         p.add_argument(
             "--os",
@@ -44,10 +47,10 @@ def _parser(command: str) -> argparse.ArgumentParser:
             help="catalog member hash (default: by the targets, as Inf2Cat)",
         )
         p.add_argument("--catalog-tool", choices=signing.CATALOG_TOOLS, default="auto")
-    if command in ("sign", "timestamp"):
+    if command in ("sign", "timestamp", "sign-file"):
         p.add_argument("--proxy", metavar="URL", help="HTTP proxy for the time-stamp servers")
         p.add_argument("--backend", choices=signing.BACKENDS, default="auto")
-    if command == "sign":
+    if command in ("sign", "sign-file"):
         mode = p.add_mutually_exclusive_group()
         mode.add_argument(
             "--force", action="store_true", help="remake catalogs and replace signatures"
@@ -56,7 +59,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
             "--append", action="store_true", help="add one more signature to signed files"
         )
         p.add_argument("--digest", choices=signing.DIGESTS, default="sha256")
-    if command in ("sign", "verify"):
+    if command in ("sign", "verify", "sign-file"):
         p.add_argument(
             "--no-timestamp",
             action="store_true",
@@ -99,7 +102,7 @@ def options_from(
         os_targets=catalog.parse_os_option(ns.os) if getattr(ns, "os", None) else None,
         member_hash=getattr(ns, "member_hash", None),
         catalog_tool=getattr(ns, "catalog_tool", "auto"),
-        override=ns.override,
+        override=getattr(ns, "override", None),
     )
     opts.check()
     return opts, ns
@@ -118,6 +121,9 @@ def main(command: str, argv: Sequence[str], log: Callable[[str], None] = print) 
         log("sign with it:")
         for k, v in files.environment().items():
             log(f"  export {k}={v}")
+        return
+    if command == "sign-file":
+        signing.sign_files(ns.files, opts, log=log)
         return
     dist = ns.dist.resolve()
     if command == "catalog":

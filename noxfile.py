@@ -124,3 +124,43 @@ def package_msm(session: nox.Session) -> None:
     """Merge modules <package>-<version>-<arch>.msm from the prepare-msm layout (-- --arch, ...)."""
     _scons(session, "-Q", "msica")
     _packaging(session, "package_msm")
+
+
+@nox.session(python=False, default=False)
+def fuzz(session: nox.Session) -> None:
+    """libFuzzer (clang 14, ASan+UBSan) on each core harness for SECONDS (-- SECONDS)."""
+    from tapbuild import corefuzz
+    from tapbuild.errors import TapError
+
+    try:
+        seconds = corefuzz.parse_seconds(session.posargs)
+        session.log("# building the harnesses")
+        exes = corefuzz.build(ROOT, ROOT / "build/fuzz/bin")
+    except TapError as exc:
+        session.error(str(exc))
+    total = 0
+    crashed = []
+    for name, exe in exes.items():
+        session.log(f"# fuzz_{name}: {seconds} s")
+        result = corefuzz.run(name, exe, seconds, ROOT / "build/fuzz")
+        total += result.executed
+        session.log(f"fuzz_{name}: {result.executed} inputs executed")
+        if result.crashed:
+            crashed.append(name)
+            print(result.log[-4000:])
+    session.log(f"total: {total} inputs executed")
+    if crashed:
+        session.error(f"fuzz: crash in {', '.join(crashed)}; inputs in build/fuzz/artifacts/")
+
+
+@nox.session(name="bench-core", python=False, default=False)
+def bench_core(session: nox.Session) -> None:
+    """Packets per second through the core's TUN framing and DHCP responder (-- SECONDS)."""
+    from tapbuild import corebench
+    from tapbuild.errors import TapError
+
+    try:
+        seconds = float(session.posargs[0]) if session.posargs else 1.0
+        print(corebench.run(ROOT, seconds), end="")
+    except (TapError, ValueError) as exc:
+        session.error(str(exc))

@@ -15,8 +15,7 @@ static uint32_t clamp32(size_t v)
     return (uint64_t)v > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)v;
 }
 
-void tapc_logf(tapc_adapter *ad, const char *fmt, uint32_t a, uint32_t b, uint32_t c,
-               uint32_t d)
+void tapc_logf(tapc_adapter *ad, const char *fmt, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
 #if TAP_DEBUG
     uint32_t args[4];
@@ -40,8 +39,7 @@ tapc_status tapc_adapter_init(tapc_adapter *ad, const tapc_config *cfg)
     if (ad == NULL || cfg == NULL)
         return TAPC_STATUS_INVALID_PARAMETER;
     tapc_memset(ad, 0, sizeof *ad);
-    if (!tapc_queue_init(&ad->queue, cfg->queue_ring, cfg->queue_ring_size,
-                         TAPC_READ_FRAME_MAX))
+    if (!tapc_queue_init(&ad->queue, cfg->queue_ring, cfg->queue_ring_size, TAPC_READ_FRAME_MAX))
         return TAPC_STATUS_INVALID_PARAMETER;
     tapc_memcpy(ad->permanent_mac, cfg->permanent_mac, 6);
     tapc_memcpy(ad->mac, cfg->current_mac, 6);
@@ -52,8 +50,8 @@ tapc_status tapc_adapter_init(tapc_adapter *ad, const tapc_config *cfg)
     ad->paused = true;
     ad->powered = true;
     ad->priority_behavior = TAP_PRIORITY_BEHAVIOR_NOPRIORITY;
-    ad->flow_threshold = cfg->flow_threshold != 0 ? cfg->flow_threshold
-                                                  : TAPC_FLOW_THRESHOLD_DEFAULT;
+    ad->flow_threshold =
+        cfg->flow_threshold != 0 ? cfg->flow_threshold : TAPC_FLOW_THRESHOLD_DEFAULT;
 #if TAP_DEBUG
     tapc_log_init(&ad->log);
 #endif
@@ -193,8 +191,8 @@ static tapc_send_action reply_made(tapc_adapter *ad, const uint8_t *frame, size_
     return TAPC_SEND_REPLY;
 }
 
-static tapc_send_action queue_frame(tapc_adapter *ad, const uint8_t *frame, size_t len,
-                                    size_t skip, const tapc_vlan *vlan)
+static tapc_send_action queue_frame(tapc_adapter *ad, const uint8_t *frame, size_t len, size_t skip,
+                                    const tapc_vlan *vlan)
 {
     tapc_piece pieces[3];
     size_t n = 0;
@@ -205,9 +203,9 @@ static tapc_send_action queue_frame(tapc_adapter *ad, const uint8_t *frame, size
     if (!ad->tun.enabled) {
         uint8_t prio = vlan != NULL ? (uint8_t)(vlan->priority & 7u) : 0;
         uint16_t id = vlan != NULL ? (uint16_t)(vlan->vlan_id & 0x0FFFu) : 0;
-        add_tag = ad->priority_behavior == TAP_PRIORITY_BEHAVIOR_ADDALWAYS ||
-                  (ad->priority_behavior == TAP_PRIORITY_BEHAVIOR_ENABLED &&
-                   (prio != 0 || id != 0));
+        add_tag =
+            ad->priority_behavior == TAP_PRIORITY_BEHAVIOR_ADDALWAYS ||
+            (ad->priority_behavior == TAP_PRIORITY_BEHAVIOR_ENABLED && (prio != 0 || id != 0));
         if (add_tag) {
             /* Tag control in network byte order (the upstream driver did not swap it). */
             tapc_put16(tag, TAPC_ETHERTYPE_VLAN);
@@ -264,10 +262,8 @@ tapc_send_action tapc_host_send(tapc_adapter *ad, const uint8_t *frame, size_t l
             count(&ad->stats.tx, frame, len);
             if (type == 0)
                 return TAPC_SEND_CONSUMED;
-            n = tapc_dhcp_build_reply(&ad->dhcp, &msg, type, server_mac, ad->mac, reply,
-                                      reply_cap);
-            tapc_logf(ad, "dhcp %u -> %u xid=%x addr=%I", msg.type, type, msg.xid,
-                      ad->dhcp.addr);
+            n = tapc_dhcp_build_reply(&ad->dhcp, &msg, type, server_mac, ad->mac, reply, reply_cap);
+            tapc_logf(ad, "dhcp %u -> %u xid=%x addr=%I", msg.type, type, msg.xid, ad->dhcp.addr);
             if (n == 0) {
                 ad->stats.replies_lost++;
                 return TAPC_SEND_CONSUMED;
@@ -382,8 +378,7 @@ tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uin
             return TAPC_STATUS_BUFFER_TOO_SMALL;
         }
         tapc_memmove(out, in, 2 * TAPC_ETH_ALEN);
-        tapc_memmove(out + 2 * TAPC_ETH_ALEN, in + 2 * TAPC_ETH_ALEN + skip,
-                     n - 2 * TAPC_ETH_ALEN);
+        tapc_memmove(out + 2 * TAPC_ETH_ALEN, in + 2 * TAPC_ETH_ALEN + skip, n - 2 * TAPC_ETH_ALEN);
         n = tapc_eth_pad(out, n, cap);
     }
     count(&ad->stats.rx, out, n);

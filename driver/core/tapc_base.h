@@ -18,32 +18,32 @@
  * exports all four and every host C library has them.
  */
 #if defined(__GNUC__) || defined(__clang__)
-#define tapc_memcpy __builtin_memcpy
-#define tapc_memset __builtin_memset
+#define tapc_memcpy  __builtin_memcpy
+#define tapc_memset  __builtin_memset
 #define tapc_memmove __builtin_memmove
-#define tapc_memcmp __builtin_memcmp
+#define tapc_memcmp  __builtin_memcmp
 #else
 void *__cdecl memcpy(void *dst, const void *src, size_t n);
 void *__cdecl memset(void *dst, int c, size_t n);
 void *__cdecl memmove(void *dst, const void *src, size_t n);
 int __cdecl memcmp(const void *a, const void *b, size_t n);
-#define tapc_memcpy memcpy
-#define tapc_memset memset
+#define tapc_memcpy  memcpy
+#define tapc_memset  memset
 #define tapc_memmove memmove
-#define tapc_memcmp memcmp
+#define tapc_memcmp  memcmp
 #endif
 
 /* Results, numerically equal to the NTSTATUS the driver completes the request with. */
 typedef uint32_t tapc_status;
-#define TAPC_STATUS_SUCCESS 0x00000000u
-#define TAPC_STATUS_PENDING 0x00000103u               /* read: nothing queued yet */
-#define TAPC_STATUS_NO_MORE_ENTRIES 0x8000001Au       /* GET_LOG_LINE: log is empty */
-#define TAPC_STATUS_INVALID_PARAMETER 0xC000000Du     /* malformed input */
+#define TAPC_STATUS_SUCCESS                0x00000000u
+#define TAPC_STATUS_PENDING                0x00000103u /* read: nothing queued yet */
+#define TAPC_STATUS_NO_MORE_ENTRIES        0x8000001Au /* GET_LOG_LINE: log is empty */
+#define TAPC_STATUS_INVALID_PARAMETER      0xC000000Du /* malformed input */
 #define TAPC_STATUS_INVALID_DEVICE_REQUEST 0xC0000010u /* unknown or unsupported code */
-#define TAPC_STATUS_ACCESS_DENIED 0xC0000022u         /* second open */
-#define TAPC_STATUS_BUFFER_TOO_SMALL 0xC0000023u      /* input or output buffer too small */
-#define TAPC_STATUS_CANCELLED 0xC0000120u             /* not open / media down / not D0 */
-#define TAPC_STATUS_INVALID_DEVICE_STATE 0xC0000184u  /* DHCP_SET_OPT before DHCP_MASQ */
+#define TAPC_STATUS_ACCESS_DENIED          0xC0000022u /* second open */
+#define TAPC_STATUS_BUFFER_TOO_SMALL       0xC0000023u /* input or output buffer too small */
+#define TAPC_STATUS_CANCELLED              0xC0000120u /* not open / media down / not D0 */
+#define TAPC_STATUS_INVALID_DEVICE_STATE   0xC0000184u /* DHCP_SET_OPT before DHCP_MASQ */
 
 /* Big-endian (network order) loads and stores; no alignment is assumed. */
 static inline uint16_t tapc_get16(const uint8_t *p)

@@ -7,18 +7,18 @@
 #include "tapc_net.h"
 
 #define BOOTREQUEST 1u
-#define BOOTREPLY 2u
-#define OFF_OP 0u
-#define OFF_HTYPE 1u
-#define OFF_HLEN 2u
-#define OFF_XID 4u
-#define OFF_FLAGS 10u
-#define OFF_CIADDR 12u
-#define OFF_YIADDR 16u
-#define OFF_SIADDR 20u
-#define OFF_GIADDR 24u
-#define OFF_CHADDR 28u
-#define OFF_COOKIE TAPC_DHCP_FIXED_LEN
+#define BOOTREPLY   2u
+#define OFF_OP      0u
+#define OFF_HTYPE   1u
+#define OFF_HLEN    2u
+#define OFF_XID     4u
+#define OFF_FLAGS   10u
+#define OFF_CIADDR  12u
+#define OFF_YIADDR  16u
+#define OFF_SIADDR  20u
+#define OFF_GIADDR  24u
+#define OFF_CHADDR  28u
+#define OFF_COOKIE  TAPC_DHCP_FIXED_LEN
 #define OFF_OPTIONS (TAPC_DHCP_FIXED_LEN + 4u)
 
 void tapc_dhcp_reset(tapc_dhcp *d)
@@ -165,8 +165,8 @@ static bool put_option(uint8_t *o, size_t *n, uint8_t code, const uint8_t *v, si
 }
 
 size_t tapc_dhcp_build_reply(const tapc_dhcp *d, const tapc_dhcp_msg *m, uint8_t type,
-                             const uint8_t server_mac[6], const uint8_t client_mac[6],
-                             uint8_t *out, size_t cap)
+                             const uint8_t server_mac[6], const uint8_t client_mac[6], uint8_t *out,
+                             size_t cap)
 {
     static const uint8_t bcast_mac[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     uint8_t opts[TAPC_DHCP_OPTIONS_MAX];

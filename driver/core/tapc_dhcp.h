@@ -10,33 +10,33 @@
 
 #include "tapc_base.h"
 
-#define TAPC_DHCP_SERVER_PORT 67u
-#define TAPC_DHCP_CLIENT_PORT 68u
-#define TAPC_DHCP_FIXED_LEN 236u  /* BOOTP header up to the options */
-#define TAPC_DHCP_COOKIE 0x63825363u
-#define TAPC_DHCP_OPTIONS_MAX 256u /* options in a reply, the end option included */
-#define TAPC_DHCP_USER_OPTIONS_MAX 256u
+#define TAPC_DHCP_SERVER_PORT       67u
+#define TAPC_DHCP_CLIENT_PORT       68u
+#define TAPC_DHCP_FIXED_LEN         236u /* BOOTP header up to the options */
+#define TAPC_DHCP_COOKIE            0x63825363u
+#define TAPC_DHCP_OPTIONS_MAX       256u /* options in a reply, the end option included */
+#define TAPC_DHCP_USER_OPTIONS_MAX  256u
 #define TAPC_DHCP_BAD_REQUEST_LIMIT 3u
-#define TAPC_DHCP_TTL 16u
+#define TAPC_DHCP_TTL               16u
 /* Largest reply frame: Ethernet + IPv4 + UDP + BOOTP + cookie + options. */
 #define TAPC_DHCP_REPLY_MAX (14u + 20u + 8u + TAPC_DHCP_FIXED_LEN + 4u + TAPC_DHCP_OPTIONS_MAX)
 
 #define TAPC_DHCP_DISCOVER 1u
-#define TAPC_DHCP_OFFER 2u
-#define TAPC_DHCP_REQUEST 3u
-#define TAPC_DHCP_DECLINE 4u
-#define TAPC_DHCP_ACK 5u
-#define TAPC_DHCP_NAK 6u
-#define TAPC_DHCP_RELEASE 7u
-#define TAPC_DHCP_INFORM 8u
+#define TAPC_DHCP_OFFER    2u
+#define TAPC_DHCP_REQUEST  3u
+#define TAPC_DHCP_DECLINE  4u
+#define TAPC_DHCP_ACK      5u
+#define TAPC_DHCP_NAK      6u
+#define TAPC_DHCP_RELEASE  7u
+#define TAPC_DHCP_INFORM   8u
 
-#define TAPC_DHCP_OPT_PAD 0u
-#define TAPC_DHCP_OPT_NETMASK 1u
+#define TAPC_DHCP_OPT_PAD          0u
+#define TAPC_DHCP_OPT_NETMASK      1u
 #define TAPC_DHCP_OPT_REQUESTED_IP 50u
-#define TAPC_DHCP_OPT_LEASE_TIME 51u
-#define TAPC_DHCP_OPT_MSG_TYPE 53u
-#define TAPC_DHCP_OPT_SERVER_ID 54u
-#define TAPC_DHCP_OPT_END 255u
+#define TAPC_DHCP_OPT_LEASE_TIME   51u
+#define TAPC_DHCP_OPT_MSG_TYPE     53u
+#define TAPC_DHCP_OPT_SERVER_ID    54u
+#define TAPC_DHCP_OPT_END          255u
 
 typedef struct tapc_dhcp {
     bool enabled; /* CONFIG_DHCP_MASQ succeeded since the last reset */
@@ -96,7 +96,7 @@ uint8_t tapc_dhcp_decide(tapc_dhcp *d, const tapc_dhcp_msg *m);
  * was broadcast. Returns its length, or 0 when the options or the frame do not fit.
  */
 size_t tapc_dhcp_build_reply(const tapc_dhcp *d, const tapc_dhcp_msg *m, uint8_t type,
-                             const uint8_t server_mac[6], const uint8_t client_mac[6],
-                             uint8_t *out, size_t cap);
+                             const uint8_t server_mac[6], const uint8_t client_mac[6], uint8_t *out,
+                             size_t cap);
 
 #endif /* TAPC_DHCP_H */

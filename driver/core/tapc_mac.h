@@ -27,7 +27,7 @@ bool tapc_mac_current(const uint8_t permanent[6], const uint8_t *network_address
 /* mac with byte 2 increased by delta (mod 256): +1 is the TUN peer, +2 the DHCP server. */
 void tapc_mac_related(const uint8_t mac[6], uint8_t delta, uint8_t out[6]);
 
-#define TAPC_MAC_DELTA_PEER 1u
+#define TAPC_MAC_DELTA_PEER        1u
 #define TAPC_MAC_DELTA_DHCP_SERVER 2u
 
 #endif /* TAPC_MAC_H */

@@ -22,8 +22,7 @@ bool tapc_arp_parse(const uint8_t *p, size_t len, tapc_arp_view *v)
     if (p == NULL || len < TAPC_ARP_LEN)
         return false;
     /* Ethernet hardware (1), IPv4 protocol, 6-byte and 4-byte addresses. */
-    if (tapc_get16(p) != 1u || tapc_get16(p + 2) != TAPC_ETHERTYPE_IPV4 || p[4] != 6u ||
-        p[5] != 4u)
+    if (tapc_get16(p) != 1u || tapc_get16(p + 2) != TAPC_ETHERTYPE_IPV4 || p[4] != 6u || p[5] != 4u)
         return false;
     v->op = tapc_get16(p + 6);
     v->sha = p + 8;
@@ -171,8 +170,8 @@ size_t tapc_ipv4_build(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, ui
     p[0] = 0x45;
     p[1] = 0;
     tapc_put16(p + 2, (uint16_t)(TAPC_IPV4_HLEN + payload_len));
-    tapc_put16(p + 4, 0);  /* identification */
-    tapc_put16(p + 6, 0);  /* flags, fragment offset */
+    tapc_put16(p + 4, 0); /* identification */
+    tapc_put16(p + 6, 0); /* flags, fragment offset */
     p[8] = ttl;
     p[9] = proto;
     tapc_put16(p + 10, 0);

@@ -12,27 +12,27 @@
 
 #include "tapc_base.h"
 
-#define TAPC_ETH_ALEN 6
-#define TAPC_ETH_HLEN 14
-#define TAPC_ETH_MIN_FRAME 60    /* frames indicated to NDIS are padded to this */
+#define TAPC_ETH_ALEN        6
+#define TAPC_ETH_HLEN        14
+#define TAPC_ETH_MIN_FRAME   60 /* frames indicated to NDIS are padded to this */
 #define TAPC_ETH_MAX_PAYLOAD 1500
-#define TAPC_ETH_MAX_FRAME 1514  /* header + 1500 */
-#define TAPC_VLAN_HLEN 4
-#define TAPC_ETH_MAX_TAGGED 1518 /* largest frame a read can return */
+#define TAPC_ETH_MAX_FRAME   1514 /* header + 1500 */
+#define TAPC_VLAN_HLEN       4
+#define TAPC_ETH_MAX_TAGGED  1518 /* largest frame a read can return */
 
 #define TAPC_ETHERTYPE_IPV4 0x0800u
-#define TAPC_ETHERTYPE_ARP 0x0806u
+#define TAPC_ETHERTYPE_ARP  0x0806u
 #define TAPC_ETHERTYPE_VLAN 0x8100u
 #define TAPC_ETHERTYPE_IPV6 0x86DDu
 
-#define TAPC_ARP_LEN 28 /* Ethernet/IPv4 ARP body */
+#define TAPC_ARP_LEN     28 /* Ethernet/IPv4 ARP body */
 #define TAPC_ARP_REQUEST 1u
-#define TAPC_ARP_REPLY 2u
+#define TAPC_ARP_REPLY   2u
 
-#define TAPC_IPV4_HLEN 20
-#define TAPC_IPV6_HLEN 40
-#define TAPC_UDP_HLEN 8
-#define TAPC_IPPROTO_UDP 17u
+#define TAPC_IPV4_HLEN      20
+#define TAPC_IPV6_HLEN      40
+#define TAPC_UDP_HLEN       8
+#define TAPC_IPPROTO_UDP    17u
 #define TAPC_IPPROTO_ICMPV6 58u
 
 typedef struct tapc_eth_view {
@@ -56,7 +56,7 @@ typedef struct tapc_ipv4_view {
     size_t total_len;  /* from the header; <= the bytes available */
     uint8_t proto;
     uint8_t ttl;
-    bool fragment;     /* MF set or non-zero offset */
+    bool fragment; /* MF set or non-zero offset */
     uint32_t src;
     uint32_t dst;
     const uint8_t *header;

@@ -13,16 +13,16 @@
 #include "tapc_base.h"
 
 #define TAPC_QUEUE_ENTRY_OVERHEAD 4u
-#define TAPC_QUEUE_MAX_RING ((size_t)1 << 30)
+#define TAPC_QUEUE_MAX_RING       ((size_t)1 << 30)
 
 typedef struct tapc_queue {
     uint8_t *ring;
-    size_t cap;           /* ring bytes */
-    size_t head;          /* offset of the oldest entry */
-    size_t used;          /* ring bytes in use, headers included */
-    size_t frames;        /* entries queued */
-    size_t bytes;         /* frame bytes queued, headers excluded */
-    uint64_t dropped;     /* frames dropped to make room */
+    size_t cap;       /* ring bytes */
+    size_t head;      /* offset of the oldest entry */
+    size_t used;      /* ring bytes in use, headers included */
+    size_t frames;    /* entries queued */
+    size_t bytes;     /* frame bytes queued, headers excluded */
+    uint64_t dropped; /* frames dropped to make room */
     uint64_t dropped_bytes;
 } tapc_queue;
 

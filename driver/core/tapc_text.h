@@ -29,7 +29,7 @@ void tapc_text_mac(tapc_text *t, const uint8_t mac[6]);
  */
 void tapc_text_fmt(tapc_text *t, const char *fmt, const uint32_t *args, size_t nargs);
 
-#define TAPC_LOG_LINES 32
+#define TAPC_LOG_LINES    32
 #define TAPC_LOG_LINE_MAX 96 /* bytes per line, NUL included */
 
 /* The debug log: the last TAPC_LOG_LINES lines; older ones are overwritten. */

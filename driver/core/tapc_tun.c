@@ -15,12 +15,12 @@ static const uint8_t unspecified[16] = {0};
 
 #define ICMP6_NS 135u
 #define ICMP6_NA 136u
-#define NS_LEN 24u /* type, code, checksum, reserved, target */
-#define NA_BODY 32u
+#define NS_LEN   24u /* type, code, checksum, reserved, target */
+#define NA_BODY  32u
 
-size_t tapc_arp_answer(const uint8_t *frame, size_t len, const uint8_t adapter_mac[6],
-                       uint32_t ip, uint32_t net, uint32_t mask, const uint8_t answer_mac[6],
-                       uint8_t *out, size_t cap)
+size_t tapc_arp_answer(const uint8_t *frame, size_t len, const uint8_t adapter_mac[6], uint32_t ip,
+                       uint32_t net, uint32_t mask, const uint8_t answer_mac[6], uint8_t *out,
+                       size_t cap)
 {
     tapc_eth_view eth;
     tapc_arp_view arp;
@@ -66,8 +66,7 @@ size_t tapc_nd_answer(const uint8_t *frame, size_t len, const uint8_t peer_mac[6
     if (!tapc_eth_parse(frame, len, &eth) || eth.type != TAPC_ETHERTYPE_IPV6 ||
         !tapc_ipv6_parse(eth.payload, eth.payload_len, &ip6))
         return 0;
-    if (ip6.next_header != TAPC_IPPROTO_ICMPV6 || ip6.hop_limit != 255u ||
-        ip6.payload_len < NS_LEN)
+    if (ip6.next_header != TAPC_IPPROTO_ICMPV6 || ip6.hop_limit != 255u || ip6.payload_len < NS_LEN)
         return 0;
     if (tapc_memcmp(ip6.dst, peer_snm, 16) != 0 && tapc_memcmp(ip6.dst, peer_ll, 16) != 0)
         return 0;

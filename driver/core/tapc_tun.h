@@ -9,12 +9,12 @@
 
 #include "tapc_base.h"
 
-#define TAPC_ARP_REPLY_LEN 60 /* 42 bytes, padded to the Ethernet minimum */
-#define TAPC_NA_LEN 86        /* Ethernet + IPv6 + NA (24) + target link-layer option (8) */
-#define TAPC_NA_FLAGS 0x60u   /* solicited, override */
-#define TAPC_TUN_IPV4_MIN_FRAME 34u /* host frames: Ethernet + 20 */
-#define TAPC_TUN_IPV6_MIN_FRAME 54u /* Ethernet + 40 */
-#define TAPC_TUN_WRITE_MIN 20u      /* IP packets written by the application */
+#define TAPC_ARP_REPLY_LEN      60    /* 42 bytes, padded to the Ethernet minimum */
+#define TAPC_NA_LEN             86    /* Ethernet + IPv6 + NA (24) + target link-layer option (8) */
+#define TAPC_NA_FLAGS           0x60u /* solicited, override */
+#define TAPC_TUN_IPV4_MIN_FRAME 34u   /* host frames: Ethernet + 20 */
+#define TAPC_TUN_IPV6_MIN_FRAME 54u   /* Ethernet + 40 */
+#define TAPC_TUN_WRITE_MIN      20u   /* IP packets written by the application */
 
 typedef struct tapc_tun {
     bool enabled;
@@ -29,9 +29,9 @@ typedef struct tapc_tun {
  * ip, whose target is in net/mask and is not ip, write the reply "target is at answer_mac"
  * to out and return its length (TAPC_ARP_REPLY_LEN); else 0.
  */
-size_t tapc_arp_answer(const uint8_t *frame, size_t len, const uint8_t adapter_mac[6],
-                       uint32_t ip, uint32_t net, uint32_t mask, const uint8_t answer_mac[6],
-                       uint8_t *out, size_t cap);
+size_t tapc_arp_answer(const uint8_t *frame, size_t len, const uint8_t adapter_mac[6], uint32_t ip,
+                       uint32_t net, uint32_t mask, const uint8_t answer_mac[6], uint8_t *out,
+                       size_t cap);
 
 /*
  * Neighbour solicitation for fe80::8 (to ff02::1:ff00:8 or fe80::8, hop limit 255, valid

@@ -41,21 +41,21 @@
 #define TAP_DEBUG 0
 #endif
 
-#define TAPC_MTU_MIN 100u
-#define TAPC_MTU_MAX 1500u
-#define TAPC_MTU_DEFAULT 1500u
+#define TAPC_MTU_MIN                100u
+#define TAPC_MTU_MAX                1500u
+#define TAPC_MTU_DEFAULT            1500u
 #define TAPC_FLOW_THRESHOLD_DEFAULT (4u * 1024u * 1024u) /* hold sends above 4 MiB queued */
-#define TAPC_REPLY_MAX 600u /* reply buffer size for tapc_host_send (DHCP replies <= 538) */
-#define TAPC_WRITE_FRAME_MAX TAPC_ETH_MAX_FRAME /* output buffer size for tapc_user_write */
-#define TAPC_READ_FRAME_MAX TAPC_ETH_MAX_TAGGED /* largest frame a read returns */
-#define TAPC_LINK_SPEED_BPS 1000000000u /* indicated on media changes, full duplex */
-#define TAPC_INFO_MAX 256u /* GET_INFO text, NUL included, always fits */
+#define TAPC_REPLY_MAX       600u /* reply buffer size for tapc_host_send (DHCP replies <= 538) */
+#define TAPC_WRITE_FRAME_MAX TAPC_ETH_MAX_FRAME  /* output buffer size for tapc_user_write */
+#define TAPC_READ_FRAME_MAX  TAPC_ETH_MAX_TAGGED /* largest frame a read returns */
+#define TAPC_LINK_SPEED_BPS  1000000000u         /* indicated on media changes, full duplex */
+#define TAPC_INFO_MAX        256u                /* GET_INFO text, NUL included, always fits */
 
 /* Events for the glue, accumulated until tapc_take_events. */
 #define TAPC_EVENT_MEDIA_CHANGED 0x1u /* indicate link state (tapc_media_connected) */
-#define TAPC_EVENT_READ_READY 0x2u    /* frames queued: retry pending reads */
-#define TAPC_EVENT_CANCEL_READS 0x4u  /* complete pending reads with STATUS_CANCELLED */
-#define TAPC_EVENT_FLOW_RESUME 0x8u   /* queue fell to the threshold: resume held sends */
+#define TAPC_EVENT_READ_READY    0x2u /* frames queued: retry pending reads */
+#define TAPC_EVENT_CANCEL_READS  0x4u /* complete pending reads with STATUS_CANCELLED */
+#define TAPC_EVENT_FLOW_RESUME   0x8u /* queue fell to the threshold: resume held sends */
 
 /* tapc_ioctl flags. */
 #define TAPC_IOCTL_DIAG 0x1u /* the {GUID}.tapdiag device: SET_MEDIA_STATUS and PRIORITY only */
@@ -68,15 +68,15 @@ typedef struct tapc_vlan {
 
 /* What the glue does with a host send. */
 typedef enum tapc_send_action {
-    TAPC_SEND_QUEUED = 0,        /* queued for the application: complete with success */
-    TAPC_SEND_REPLY = 1,         /* consumed, indicate the reply: complete with success */
-    TAPC_SEND_CONSUMED = 2,      /* consumed by the driver, nothing to indicate: success */
-    TAPC_SEND_DROP_NOT_OPEN = 3, /* no handle open: complete with success (dropped) */
-    TAPC_SEND_DROP_FILTERED = 4, /* not for the application (TUN mode): success */
-    TAPC_SEND_DROP_INVALID = 5,  /* shorter than 14 or longer than 1514 bytes: failure */
-    TAPC_SEND_DROP_PAUSED = 6,   /* miniport paused: NDIS_STATUS_PAUSED */
+    TAPC_SEND_QUEUED = 0,         /* queued for the application: complete with success */
+    TAPC_SEND_REPLY = 1,          /* consumed, indicate the reply: complete with success */
+    TAPC_SEND_CONSUMED = 2,       /* consumed by the driver, nothing to indicate: success */
+    TAPC_SEND_DROP_NOT_OPEN = 3,  /* no handle open: complete with success (dropped) */
+    TAPC_SEND_DROP_FILTERED = 4,  /* not for the application (TUN mode): success */
+    TAPC_SEND_DROP_INVALID = 5,   /* shorter than 14 or longer than 1514 bytes: failure */
+    TAPC_SEND_DROP_PAUSED = 6,    /* miniport paused: NDIS_STATUS_PAUSED */
     TAPC_SEND_DROP_LOW_POWER = 7, /* not in D0: NDIS_STATUS_LOW_POWER_STATE */
-    TAPC_SEND_DROP_MEDIA = 8     /* media disconnected: NDIS_STATUS_MEDIA_DISCONNECTED */
+    TAPC_SEND_DROP_MEDIA = 8      /* media disconnected: NDIS_STATUS_MEDIA_DISCONNECTED */
 } tapc_send_action;
 
 /* Frames and bytes by destination class; "tx" is host -> application, "rx" the other way
@@ -119,10 +119,10 @@ typedef struct tapc_adapter {
     uint32_t mtu;
     bool media_always_connected;
 
-    bool open;            /* a handle is open on the device */
+    bool open; /* a handle is open on the device */
     bool media_connected;
-    bool paused;          /* NDIS pause state; the adapter starts paused */
-    bool powered;         /* D0 */
+    bool paused;  /* NDIS pause state; the adapter starts paused */
+    bool powered; /* D0 */
     uint32_t priority_behavior;
 
     tapc_tun tun;
@@ -209,7 +209,6 @@ size_t tapc_info_text(const tapc_adapter *ad, char *out, size_t cap);
 void tapc_dhcp_server_mac(const tapc_adapter *ad, uint8_t out[6]);
 
 /* Debug log (TAP_DEBUG builds; no-ops otherwise). Format as tapc_text_fmt. */
-void tapc_logf(tapc_adapter *ad, const char *fmt, uint32_t a, uint32_t b, uint32_t c,
-               uint32_t d);
+void tapc_logf(tapc_adapter *ad, const char *fmt, uint32_t a, uint32_t b, uint32_t c, uint32_t d);
 
 #endif /* TAPCORE_H */

@@ -160,7 +160,6 @@ def bench_core(session: nox.Session) -> None:
     from tapbuild.errors import TapError
 
     try:
-        seconds = float(session.posargs[0]) if session.posargs else 1.0
-        print(corebench.run(ROOT, seconds), end="")
-    except (TapError, ValueError) as exc:
+        print(corebench.run(ROOT, corebench.parse_seconds(session.posargs)), end="")
+    except TapError as exc:
         session.error(str(exc))

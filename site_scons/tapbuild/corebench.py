@@ -26,6 +26,19 @@ def _packets() -> list[bytes]:
     ]
 
 
+def parse_seconds(args: list[str]) -> float:
+    """The optional SECONDS argument of nox -s bench-core (default 1)."""
+    if not args:
+        return 1.0
+    try:
+        value = float(args[0]) if len(args) == 1 else 0.0
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise TapError(f"bench-core: expected one argument SECONDS (0 < s <= 600), got {args!r}")
+    return value
+
+
 def run(root: Path, seconds: float = 1.0) -> str:
     """Compile the benchmark with the host compiler (-O2) and return its report."""
     cc = shlex.split(os.environ.get("CC", "cc"))

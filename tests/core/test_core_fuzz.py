@@ -58,3 +58,11 @@ def test_fuzz_argument_validation() -> None:
     for bad in (["0"], ["-1"], ["x"], ["1", "2"]):
         with pytest.raises(corefuzz.TapError, match="SECONDS"):
             corefuzz.parse_seconds(bad)
+
+
+def test_bench_argument_validation() -> None:
+    assert corebench.parse_seconds([]) == 1.0
+    assert corebench.parse_seconds(["0.5"]) == 0.5
+    for bad in (["0"], ["x"], ["1", "2"], ["601"]):
+        with pytest.raises(corebench.TapError, match="SECONDS"):
+            corebench.parse_seconds(bad)

@@ -126,6 +126,41 @@ def package_msm(session: nox.Session) -> None:
     _packaging(session, "package_msm")
 
 
+def _release(session: nox.Session, command: str) -> None:
+    """Run one command of tapbuild.releasecli with the session's arguments."""
+    from tapbuild import releasecli
+    from tapbuild.errors import TapError
+
+    try:
+        releasecli.main(command, session.posargs, session.log)
+    except TapError as exc:
+        session.error(str(exc))
+
+
+@nox.session(python=False, default=False)
+def submission(session: nox.Session) -> None:
+    """Attestation submission cabinets <name>-<arch>.cab from dist/, signed when set up."""
+    _release(session, "submission")
+
+
+@nox.session(python=False, default=False)
+def extract(session: nox.Session) -> None:
+    """Overlay attestation-signed zips' drivers/ onto dist/, keeping dist.<time> (-- ZIP...)."""
+    _release(session, "extract")
+
+
+@nox.session(name="sign-file", python=False, default=False)
+def sign_file(session: nox.Session) -> None:
+    """Sign, timestamp and verify any files, skipping signed ones (-- FILE...)."""
+    _signing(session, "sign-file")
+
+
+@nox.session(python=False, default=False)
+def devinstall(session: nox.Session) -> None:
+    """Windows: replace the installed driver with dist/'s and check its version."""
+    _release(session, "devinstall")
+
+
 @nox.session(python=False, default=False)
 def fuzz(session: nox.Session) -> None:
     """libFuzzer (clang 14, ASan+UBSan) on each core harness for SECONDS (-- SECONDS)."""

@@ -1,0 +1,85 @@
+"""Command-line options of the release nox sessions (submission, extract, devinstall); the
+sessions stay thin. ``sign-file`` is a signing command (:mod:`tapbuild.signcli`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tapbuild import attestation, devinstall, signing, submission
+from tapbuild.arch import parse_arches
+from tapbuild.errors import TapError
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMANDS = ("submission", "extract", "devinstall")
+
+Log = Callable[[str], None]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise TapError(f"nox -s {self.prog} -- : {message}; see nox -s {self.prog} -- --help")
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    p = _Parser(prog=command, description=f"nox -s {command} -- [options]")
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder")
+    if command == "submission":
+        p.add_argument("--name", default=submission.DEFAULT_NAME, help="cabinet name stem")
+        p.add_argument("--out", type=Path, default=ROOT, help="where the cabinets go")
+        p.add_argument("--arch", help="architectures (default: every one in dist/)")
+        p.add_argument("--proxy", metavar="URL", help="HTTP proxy for the time-stamp servers")
+        p.add_argument("--no-timestamp", action="store_true", help="sign without timestamps")
+        p.add_argument("--ca", action="append", type=Path, default=[], help="extra trusted root")
+        p.add_argument(
+            "--tsa-ca",
+            action="append",
+            type=Path,
+            default=[],
+            help="extra trusted time-stamp root",
+        )
+    elif command == "extract":
+        p.add_argument("zips", nargs="+", type=Path, metavar="ZIP", help="attestation-signed zips")
+        p.add_argument(
+            "--ca",
+            action="append",
+            type=Path,
+            default=[],
+            help="extra trusted root for tapinstall.exe (e.g. Microsoft's, off Windows)",
+        )
+    else:
+        p.add_argument("--arch", help="dist/ folder to install (default: this machine's)")
+    return p
+
+
+def main(command: str, argv: Sequence[str], log: Log = print) -> None:
+    """Run one release command; raises TapError (one line) on any failure."""
+    if command not in COMMANDS:
+        raise TapError(f"unknown release command {command!r}; accepted: {', '.join(COMMANDS)}")
+    if command == "devinstall":
+        devinstall.refuse_off_windows()
+    if "-h" in argv or "--help" in argv:
+        log(_parser(command).format_help())
+        return
+    ns = _parser(command).parse_args(list(argv))
+    logging.getLogger("urllib3").setLevel(logging.WARNING)  # nox logs at debug level
+    dist = ns.dist.resolve()
+    if command == "submission":
+        arches = [a.name for a in parse_arches(ns.arch)] if ns.arch else None
+        options = signing.SignOptions(
+            timestamp=not ns.no_timestamp,
+            proxy=ns.proxy,
+            ca=tuple(ns.ca),
+            tsa_ca=tuple(ns.tsa_ca),
+        )
+        options.check()
+        made = submission.make(dist, ns.out.resolve(), ns.name, arches, options=options, log=log)
+        log("wrote " + ", ".join(str(p) for p in made))
+    elif command == "extract":
+        backup = attestation.extract(ns.zips, dist, ns.ca, log=log)
+        log(f"updated {dist}" + (f"; the previous one is {backup}" if backup else ""))
+    else:
+        devinstall.run(dist, ns.arch, log)

@@ -1,0 +1,129 @@
+"""`nox -s submission`: the cabinets submitted to Partner Center for attestation signing.
+
+One cabinet per architecture, ``<name>-<arch>.cab``, holding every file of ``dist/<arch>/``
+under ``<arch>\\`` with MSZIP compression (what the old Create-DriverSubmission.ps1 asked
+makecab for). The cabinets are deterministic: files in name order, all dated
+``SOURCE_DATE_EPOCH`` (or 2000-01-01, as the tarball). When signing credentials are set they
+are signed, timestamped and verified through :mod:`tapbuild.signing` — Partner Center
+rejects unsigned cabinets. All cabinets appear together or none does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from tapbuild import archive, cabinet, signhook, signing
+from tapbuild.errors import TapError
+
+DEFAULT_NAME = "tap-windows6"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise TapError(
+            f"--name {name!r}: accepted: a file-name stem of letters, digits, '.', '_' or '-' "
+            "(1-64, not starting with '.', '_' or '-')"
+        )
+    return name
+
+
+def cabinet_name(name: str, arch: str) -> str:
+    return f"{name}-{arch}.cab"
+
+
+def cabinet_date() -> datetime.datetime:
+    """The date every member carries: SOURCE_DATE_EPOCH, else the tarball's fixed epoch."""
+    stamp = datetime.datetime.fromtimestamp(archive.epoch(), datetime.timezone.utc)
+    return stamp.replace(tzinfo=None)
+
+
+def members(arch_dir: Path) -> list[tuple[str, bytes]]:
+    """``(<arch>\\<relative path>, content)`` for every file under ``arch_dir``, sorted."""
+    found: list[tuple[str, Path]] = []
+    for top, dirs, files in os.walk(arch_dir):
+        dirs.sort()
+        for entry in (*dirs, *files):
+            path = Path(top) / entry
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                raise TapError(
+                    f"{path}: not a regular file or folder; a submission takes plain files"
+                )
+        for f in files:
+            rel = (Path(top) / f).relative_to(arch_dir.parent)
+            found.append(("\\".join(rel.parts), Path(top) / f))
+    if not found:
+        raise TapError(f"{arch_dir}: empty; build dist/ first (scons, then nox -s sign)")
+    if not any(name.lower().endswith(".inf") for name, _ in found):
+        raise TapError(f"{arch_dir}: no .inf file; a driver submission needs the driver package")
+    found.sort(key=lambda item: item[0].lower())
+    return [(name, path.read_bytes()) for name, path in found]
+
+
+def _arch_dirs(dist: Path, arches: Sequence[str] | None) -> list[Path]:
+    present = signing.arch_dirs(dist)
+    if arches is None:
+        return present
+    missing = [a for a in arches if not (dist / a).is_dir()]
+    if missing:
+        raise TapError(
+            f"{dist}: no {', '.join(missing)} folder; present: {', '.join(d.name for d in present)}"
+        )
+    return [dist / a for a in arches]
+
+
+def make(
+    dist: Path,
+    out_dir: Path,
+    name: str = DEFAULT_NAME,
+    arches: Sequence[str] | None = None,
+    sign: bool | None = None,
+    options: signing.SignOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+    log: Log = _quiet,
+) -> list[Path]:
+    """Write the submission cabinets of ``dist`` into ``out_dir``; return their paths.
+
+    ``sign`` None means: sign when credentials are set in the environment.
+    """
+    check_name(name)
+    if not dist.is_dir():
+        raise TapError(f"{dist}: no such directory; build dist/ first (scons)")
+    if not out_dir.is_dir():
+        raise TapError(f"--out {out_dir}: no such directory")
+    dirs = _arch_dirs(dist, arches)
+    if sign is None:
+        sign = signhook.configured(environ)
+    when = cabinet_date()
+    scratch = Path(tempfile.mkdtemp(prefix=".submission.tx-", dir=out_dir))
+    try:
+        made: list[Path] = []
+        for d in dirs:
+            cab = cabinet.write(scratch / cabinet_name(name, d.name), members(d), when)
+            log(f"{cab.name}: {len(cabinet.read_file(cab))} files from {d}")
+            made.append(cab)
+        if sign:
+            signing.sign_files(made, options or signing.SignOptions(), environ, log)
+        else:
+            log(
+                "signing credentials not set: cabinets left unsigned (Partner Center rejects "
+                "them; sign with nox -s sign-file)"
+            )
+        final = [out_dir / c.name for c in made]
+        for cab, dst in zip(made, final, strict=True):
+            os.replace(cab, dst)
+        return final
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -22,7 +22,7 @@ _WIN_CERT_TYPE_PKCS_SIGNED_DATA = 0x0002
 _CAB_RESERVE_PRESENT = 0x0004
 _SECURITY_DIR = 4
 
-DIGESTS: dict[str, Callable[[], hashlib._Hash]] = {
+DIGESTS: dict[str, Callable[..., hashlib._Hash]] = {
     "sha1": hashlib.sha1,
     "sha256": hashlib.sha256,
     "sha384": hashlib.sha384,

@@ -1,4 +1,6 @@
 # ruff: noqa: RUF012  (asn1crypto declares types through mutable class attributes)
+# asn1crypto has no type information: its base classes are Any to mypy.
+# mypy: disable-error-code="misc"
 """ASN.1 types of Authenticode and Windows security catalogs, on asn1crypto.
 
 Written from the public descriptions (Microsoft's "Windows Authenticode Portable Executable

@@ -327,7 +327,7 @@ def make_catalog(
             "signer_infos": [],
         }
     )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
 
 
 # --- reading ---------------------------------------------------------------------------------

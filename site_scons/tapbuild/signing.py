@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import os
 import shutil
 import sys
@@ -208,7 +209,7 @@ class Signer:
         url = self.ts_url
         todo = [s for s in sigs if not s.timestamped]
         for s in todo:
-            self._tool(lambda s=s: self.backend.timestamp(path, s.index, s.digest, url))
+            self._tool(functools.partial(self.backend.timestamp, path, s.index, s.digest, url))
         return len(todo)
 
     def expectations(self) -> Expectations:
@@ -247,11 +248,9 @@ def _expect_for(signer: Signer, files: Sequence[Path]) -> Expectations:
     exp = signer.expectations()
     if exp.certificate is None and files:
         # A certificate in a token: trust what the first signature made here names.
-        sigs = [s for s in authenticode.signatures(files[0]) if s.signer is not None]
-        if sigs:
-            exp = Expectations(
-                sigs[-1].signer.dump(), exp.timestamped, exp.ca, exp.tsa_ca, exp.environ
-            )
+        signers = [s.signer for s in authenticode.signatures(files[0]) if s.signer is not None]
+        if signers:
+            exp = Expectations(signers[-1].dump(), exp.timestamped, exp.ca, exp.tsa_ca, exp.environ)
     return exp
 
 

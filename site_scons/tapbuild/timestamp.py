@@ -19,7 +19,6 @@ import http.server
 import os
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -89,7 +88,7 @@ def proxy_for(
     env = os.environ if environ is None else environ
     host = urlsplit(url).hostname or ""
     no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
-    if no_proxy and urllib.request.proxy_bypass_environment(host, {"no": no_proxy}):
+    if _bypass(host, no_proxy):
         return None
     if explicit:
         chosen = explicit
@@ -103,6 +102,24 @@ def proxy_for(
     if "://" not in chosen:
         chosen = "http://" + chosen
     return _check_url(chosen, "proxy")
+
+
+def _bypass(host: str, no_proxy: str) -> bool:
+    """NO_PROXY as curl reads it: ``*``, or host names and domain suffixes (``.corp`` or
+    ``corp``), optionally with a port, comma or space separated."""
+    host = host.lower().rstrip(".")
+    for raw in no_proxy.replace(",", " ").split():
+        entry = raw.strip().lower()
+        if entry == "*":
+            return True
+        if entry.startswith("[") and "]" in entry:  # [::1]:port
+            entry = entry[1 : entry.index("]")]
+        elif entry.count(":") == 1:
+            entry = entry.split(":", 1)[0]
+        entry = entry.lstrip(".").rstrip(".")
+        if entry and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
 
 
 def tool_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -269,8 +286,8 @@ def relay(client: TsaClient) -> Iterator[Relay]:
     thread = threading.Thread(target=server.serve_forever, name="tsa-relay", daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield Relay(f"http://{host}:{port}/", server)
+        port = server.server_address[1]
+        yield Relay(f"http://127.0.0.1:{port}/", server)
     finally:
         server.shutdown()
         server.server_close()

@@ -41,6 +41,5 @@
 
 #include <ntddk.h>
 #include <ndis.h>
-#include <ntstrsafe.h>
 
 #endif

@@ -6,7 +6,7 @@
 The probe is the one tests/layout/test_layout.py builds with zig (layoutprobe.py), in "wdk"
 mode: through driver/decl/tapkernel.h it includes the real ntddk.h/ndis.h and asserts every
 size, alignment and offset of tests/layout/wdk/*.json; bit-fields are read back from the
-object. Exit status 0 when every architecture matches, 1 on a mismatch (one line per problem),
+object. decl_usage.c, which test_decl_usage.py compiles with zig, must compile here too. Exit status 0 when every architecture matches, 1 on a mismatch (one line per problem),
 2 on bad input (no WDK, no clang-cl).
 """
 
@@ -117,7 +117,17 @@ def check(arch: str, clang_cl: Path, kit_include: Path, workdir: Path) -> list[s
         return [f"{arch}: {line}" for line in errors] or [
             f"{arch}: clang-cl exit {proc.returncode}"
         ]
-    return [f"{arch}: {p}" for p in bitfield_mismatches(obj.read_bytes(), bitfields)]
+    problems = [f"{arch}: {p}" for p in bitfield_mismatches(obj.read_bytes(), bitfields)]
+    # The same declaration usage that test_decl_usage.py compiles with zig.
+    usage = Path(__file__).resolve().parent / "decl_usage.c"
+    cmd = clang_cl_command(arch, clang_cl, kit_include, usage, workdir / f"usage-{arch}.obj")
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        errors = [ln for ln in proc.stdout.splitlines() + proc.stderr.splitlines() if "error" in ln]
+        problems += [f"{arch}: decl_usage.c: {ln}" for ln in errors] or [
+            f"{arch}: decl_usage.c: clang-cl exit {proc.returncode}"
+        ]
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:

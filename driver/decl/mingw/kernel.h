@@ -10,7 +10,10 @@
 #pragma once
 
 #include <ntddk.h>
-#include <ntstrsafe.h>
+
+/* String helpers: the kernel's exported Rtl*UnicodeString* routines (wdm.h). mingw-w64's
+ * ntstrsafe.h is not used: its functions are inline-only (gnu_inline) and pull in the CRT's
+ * stdio.h; text formatting lives in the portable core (driver/core). */
 
 /* MmGetSystemAddressForMdlSafe / MmMapLockedPagesSpecifyCache: OR-ed into the page priority to
  * map the pages no-execute. Honoured from Windows 8 on; older Windows must not be passed it. */

@@ -185,7 +185,9 @@ struct _NET_BUFFER_LIST_CONTEXT {
 #define NET_BUFFER_LIST_MINIPORT_RESERVED(Nbl) ((Nbl)->MiniportReserved)
 #define NET_BUFFER_LIST_CONTEXT_DATA_START(Nbl)                                                    \
     ((PVOID)((Nbl)->Context->ContextData + (Nbl)->Context->Offset))
-#define NET_BUFFER_LIST_CONTEXT_DATA_SIZE(Nbl) ((Nbl)->Context->Size)
+/* Offset is also the unused space in front of the used context area. */
+#define NET_BUFFER_LIST_CONTEXT_DATA_SIZE(Nbl)                                                     \
+    ((ULONG)((Nbl)->Context->Size - (Nbl)->Context->Offset))
 
 #define NdisTestNblFlag(Nbl, F)  (((Nbl)->NblFlags & (F)) != 0)
 #define NdisSetNblFlag(Nbl, F)   ((Nbl)->NblFlags |= (F))

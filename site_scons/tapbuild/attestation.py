@@ -38,6 +38,7 @@ MAX_TOTAL_BYTES = 2 << 30  # what the zips may unpack to, together
 _WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f]')
 _FILE_ATTRIBUTE_REPARSE_POINT = 0x400
 _ENCRYPTED = 0x1
+_ACCEPTED = "accepted: plain files and folders with relative names; nothing was extracted"
 
 Log = Callable[[str], None]
 
@@ -125,10 +126,10 @@ def plan(zips: Sequence[Path]) -> list[Item]:
             try:
                 parts = entry_parts(name)
             except TapError as exc:
-                raise TapError(f"{z}: entry {exc}; nothing was extracted") from None
+                raise TapError(f"{z}: entry {exc}; {_ACCEPTED}") from None
             why = _entry_kind(info)
             if why is not None:
-                raise TapError(f"{z}: entry {name!r} is {why}; nothing was extracted")
+                raise TapError(f"{z}: entry {name!r} is {why}; {_ACCEPTED}")
             if not parts or parts[0].casefold() != DRIVERS:
                 continue
             found = True

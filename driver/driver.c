@@ -189,7 +189,8 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
         TapDriverHandle = NULL;
         return status;
     }
-    DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_INFO_LEVEL, "tap: registered as NDIS %u.%u miniport\n",
-               (UINT)chars.MajorNdisVersion, (UINT)chars.MinorNdisVersion);
+    DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_INFO_LEVEL,
+               "tap: driver loaded as an NDIS %u.%u miniport\n", (UINT)chars.MajorNdisVersion,
+               (UINT)chars.MinorNdisVersion);
     return STATUS_SUCCESS;
 }

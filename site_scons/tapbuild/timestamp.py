@@ -145,7 +145,7 @@ class TsaClient:
     proxy: str | None = None  # --proxy; None: from the environment
     rounds: int = 3
     backoff: float = 2.0
-    timeout: float = 30.0
+    timeout: float = 20.0  # per request; public servers answer within a second or two
     environ: Mapping[str, str] | None = None
     attempts: list[Attempt] = field(default_factory=list)
     answered_by: list[str] = field(default_factory=list)

@@ -218,3 +218,20 @@ def test_inf2cat_command_lines() -> None:
     assert catalog.inf2cat_command("inf2cat", d, catalog.os_targets("arm64"))[2] == (
         "/os:10_RS3_ARM64"
     )
+
+
+def test_catalog_tool_choice(tmp_path: Path) -> None:
+    from tapbuild import signing
+    from tapbuild.signing import SignOptions
+
+    no_inf2cat = {"PATH": str(tmp_path)}
+    assert signing._use_inf2cat(SignOptions(), no_inf2cat) is None
+    assert signing._use_inf2cat(SignOptions(catalog_tool="python"), no_inf2cat) is None
+    with pytest.raises(TapError, match="--catalog-tool inf2cat: Inf2Cat not found"):
+        signing._use_inf2cat(SignOptions(catalog_tool="inf2cat"), no_inf2cat)
+    fake = tmp_path / "inf2cat"
+    fake.write_text("")
+    fake.chmod(0o755)
+    with pytest.raises(TapError, match="--member-hash cannot be given to Inf2Cat"):
+        signing._use_inf2cat(SignOptions(catalog_tool="inf2cat", member_hash="sha1"), no_inf2cat)
+    assert signing._use_inf2cat(SignOptions(catalog_tool="inf2cat"), no_inf2cat) == str(fake)

@@ -90,6 +90,33 @@ def _quiet(_: str) -> None:
     pass
 
 
+def _through_relay(relay: timestamp.Relay | None, action: Callable[[], None]) -> None:
+    """Run a tool action; when it failed for want of a timestamp, say why in one line."""
+    before = len(relay.errors) if relay else 0
+    try:
+        action()
+    except TapError:
+        if relay and len(relay.errors) > before:
+            raise TapError(relay.errors[-1]) from None
+        raise
+
+
+def add_timestamps(backend: Backend, relay: timestamp.Relay, path: Path) -> int:
+    """Timestamp every signature of ``path`` that has none; returns how many."""
+    try:
+        sigs = authenticode.signatures(path)
+    except authenticode.UnknownFormat:
+        raise TapError(
+            f"{path.name}: cannot list its signatures; timestamp it when signing"
+        ) from None
+    todo = [s for s in sigs if not s.timestamped]
+    for s in todo:
+        _through_relay(
+            relay, functools.partial(backend.timestamp, path, s.index, s.digest, relay.url)
+        )
+    return len(todo)
+
+
 def _count(path: Path) -> int | None:
     """How many signatures ``path`` carries (None: a format only the tool reads)."""
     try:
@@ -167,14 +194,7 @@ class Signer:
         return self._relay.url if self._relay else None
 
     def _tool(self, action: Callable[[], None]) -> None:
-        """Run a tool action; when it failed for want of a timestamp, say why in one line."""
-        before = len(self._relay.errors) if self._relay else 0
-        try:
-            action()
-        except TapError:
-            if self._relay and len(self._relay.errors) > before:
-                raise TapError(self._relay.errors[-1]) from None
-            raise
+        _through_relay(self._relay, action)
 
     def sign(self, path: Path, digest: str | None = None) -> str:
         """Sign one file per the options; returns what was done (for the log)."""
@@ -195,22 +215,6 @@ class Signer:
         return f"{'appended' if append else 'signed'} ({digest}" + (
             ", timestamped)" if self.ts_url else ")"
         )
-
-    def add_timestamps(self, path: Path) -> int:
-        """Timestamp every signature of ``path`` that has none; returns how many."""
-        if self.ts_url is None:
-            raise TapError("timestamping is off (--no-timestamp)")
-        try:
-            sigs = authenticode.signatures(path)
-        except authenticode.UnknownFormat:
-            raise TapError(
-                f"{path.name}: cannot list its signatures; timestamp it when signing"
-            ) from None
-        url = self.ts_url
-        todo = [s for s in sigs if not s.timestamped]
-        for s in todo:
-            self._tool(functools.partial(self.backend.timestamp, path, s.index, s.digest, url))
-        return len(todo)
 
     def expectations(self) -> Expectations:
         return Expectations(
@@ -399,19 +403,10 @@ def timestamp_dist(
             for f in sorted(d.iterdir()):
                 if not f.is_file() or f.suffix.lower() not in (*SIGNED_SUFFIXES, ".cat"):
                     continue
-                sigs = authenticode.signatures(f)
-                todo = [s for s in sigs if not s.timestamped]
-                for s in todo:
-                    before = len(relay.errors)
-                    try:
-                        backend.timestamp(f, s.index, s.digest, relay.url)
-                    except TapError:
-                        if len(relay.errors) > before:
-                            raise TapError(relay.errors[-1]) from None
-                        raise
-                out[f"{d.name}/{f.name}"] = len(todo)
-                if sigs:
-                    log(f"{d.name}/{f.name}: {len(todo)} timestamp(s) added")
+                signed = authenticode.is_signed(f)
+                out[f"{d.name}/{f.name}"] = add_timestamps(backend, relay, f) if signed else 0
+                if signed:
+                    log(f"{d.name}/{f.name}: {out[f'{d.name}/{f.name}']} timestamp(s) added")
     return out
 
 

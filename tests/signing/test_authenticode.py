@@ -38,6 +38,7 @@ def test_pe_image_hash_matches_osslsigncode(pe_files, test_cert: CertFiles, tmp_
     assert authenticode.pe_image_hash(signed.read_bytes(), "sha256").hex().upper() == want
 
 
+@pytest.mark.tool("openssl")
 def test_signatures_nested_and_timestamped(pe_files, test_cert: CertFiles, tsa, tmp_path) -> None:
     src = pe_files[("amd64", "exe")]
     assert authenticode.signatures(src) == []

@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tapbuild.errors import TapError
 
@@ -214,7 +215,7 @@ class _Reader:
     def fail(self, what: str) -> TapError:
         return TapError(f"{self.label}: {what}; not a readable cabinet")
 
-    def unpack(self, st: struct.Struct, at: int) -> tuple[int, ...]:
+    def unpack(self, st: struct.Struct, at: int) -> tuple[Any, ...]:
         if at < 0 or at + st.size > len(self.data):
             raise self.fail(f"truncated at offset {at}")
         return st.unpack_from(self.data, at)

@@ -23,6 +23,7 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from tapbuild import ddkpatch, zig
 from tapbuild.arch import ARCHES
@@ -151,9 +152,17 @@ class Bitfield:
     bits: tuple[int, int] | None
 
 
-def load_expected(arch: str) -> dict[str, dict[str, object]]:
+class TypeLayout(TypedDict):
+    """One type of a WDK table: size, alignment, and the offset of each field path."""
+
+    size: int
+    align: int
+    fields: dict[str, int]
+
+
+def load_expected(arch: str) -> dict[str, TypeLayout]:
     """The WDK table of one architecture: type -> {size, align, fields: {path: offset}}."""
-    data: dict[str, dict[str, object]] = json.loads((WDK_TABLES / f"{arch}.json").read_text())
+    data: dict[str, TypeLayout] = json.loads((WDK_TABLES / f"{arch}.json").read_text())
     return data
 
 
@@ -171,7 +180,7 @@ def _is_checked(path: str) -> bool:
 
 
 def probe_source(
-    expected: Mapping[str, Mapping[str, object]],
+    expected: Mapping[str, TypeLayout],
     mode: str,
     arch: str,
     *,
@@ -202,7 +211,6 @@ def probe_source(
         info = expected[type_name]
         size, align = info["size"], info["align"]
         fields = info["fields"]
-        assert isinstance(fields, dict)
         for what, value, expr in (
             ("sizeof", size, f"sizeof({type_name})"),
             ("alignof", align, f"_Alignof({type_name})"),
@@ -225,9 +233,7 @@ def probe_source(
             if path in bits:
                 symbol = f"tap_probe_bf_{len(bitfields)}"
                 bits_expected = DOCUMENTED_BITS.get((type_name, path))
-                bitfields.append(
-                    Bitfield(symbol, type_name, path, int(size), int(offset), bits_expected)
-                )
+                bitfields.append(Bitfield(symbol, type_name, path, size, offset, bits_expected))
                 lines.append(
                     f"const union {{ {type_name} v; unsigned char b[sizeof({type_name})]; }} "
                     f"{symbol} = {{ .v.{member} = TAP_PROBE_ONES }};"

@@ -63,7 +63,7 @@ def test_declarations_have_the_wdk_layouts(arch: str, tmp_path: Path) -> None:
     # Every type is checked, and every field except dispatcher internals, anonymous-member
     # paths and the documented mingw-w64 gaps.
     asserts = source.count("_Static_assert(offsetof(")
-    fields = sum(len(t["fields"]) for t in expected.values())  # type: ignore[arg-type]
+    fields = sum(len(t["fields"]) for t in expected.values())
     skipped = fields - asserts - len(bitfields)
     print(
         f"{arch}: {len(expected)} types, {asserts} offsets, {len(bitfields)} bit-fields, "
@@ -76,7 +76,7 @@ def test_declarations_have_the_wdk_layouts(arch: str, tmp_path: Path) -> None:
     left_out = [
         (t, p)
         for t, info in expected.items()
-        for p in info["fields"]  # type: ignore[attr-defined]
+        for p in info["fields"]
         if DISPATCHER_INTERNALS.search(p)
         or p.split(".")[-1].startswith("_")
         or any(t == gt and (p == gp or p.startswith(gp + ".")) for gt, gp in KNOWN_MINGW_GAPS)
@@ -99,7 +99,7 @@ def test_a_wrong_offset_fails_naming_the_field(
     arch: str, type_name: str, path: str, tmp_path: Path
 ) -> None:
     expected = copy.deepcopy(load_expected(arch))
-    expected[type_name]["fields"][path] += 4  # type: ignore[index,operator]
+    expected[type_name]["fields"][path] += 4
     source, _ = probe_source(expected, "mingw", arch, types=[type_name])
     build = build_with_zig(arch, source, tmp_path)
     assert build.returncode != 0
@@ -184,4 +184,4 @@ def test_bitfield_table_names_fields_of_the_tables() -> None:
     tables = [load_expected(a) for a in ARCH_NAMES]
     for type_name, paths in BITFIELDS.items():
         for path in paths:
-            assert any(path in t[type_name]["fields"] for t in tables), (type_name, path)  # type: ignore[operator]
+            assert any(path in t[type_name]["fields"] for t in tables), (type_name, path)

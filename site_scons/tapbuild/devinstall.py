@@ -240,6 +240,11 @@ def run(
         raise TapError("nox -s devinstall changes drivers: run it from an Administrator shell")
     env = os.environ if environ is None else environ
     s = setup(dist, env, sys.getwindowsversion().build, arch)  # type: ignore[attr-defined]
+    return replace(s, runner, log)
+
+
+def replace(s: Setup, runner: Runner, log: Log = _quiet) -> str:
+    """Steps 1-4 with the commands run by ``runner``; returns the installed oemN.inf."""
     p = s.package
     log(f"# {p.inf_name} {p.version} from {p.provider!r} ({p.class_name}), {s.folder}")
     _step(runner, remove_command(s.tapinstall, p), "removing the adapters", log)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import tihost
+from tapbuild.arch import ARCHES
 
 
 @pytest.fixture(scope="session")
@@ -23,9 +24,9 @@ def core(tmp_path_factory: pytest.TempPathFactory) -> tihost.Core:
 
 @pytest.fixture(scope="session")
 def ti_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the source tree with all three archs built by zig (driver and tapinstall)."""
+    """A copy of the source tree with tapinstall.exe built by zig for all three archs."""
     tree = tihost.copy_tree(tmp_path_factory.mktemp("ti-built"))
-    tihost.scons(tree, "-j2")
+    tihost.scons(tree, "-j2", *(f"dist/{arch}/tapinstall.exe" for arch in ARCHES))
     return tree
 
 
@@ -40,7 +41,17 @@ def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono/Gecko install dialogs
     }
     env.pop("DISPLAY", None)
-    yield env
     server = shutil.which("wineserver")
     if server:
-        subprocess.run([server, "-k"], env=env, capture_output=True, timeout=60, check=False)
+        # A persistent server: each wine run then takes a fraction of a second, not three.
+        # It lives on in the background: no pipes of ours for it to hold open.
+        subprocess.run(
+            [server, "-p"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, timeout=60, check=False,
+        )  # fmt: skip
+    yield env
+    if server:
+        subprocess.run(
+            [server, "-k"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, timeout=60, check=False,
+        )  # fmt: skip

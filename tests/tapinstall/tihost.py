@@ -11,6 +11,7 @@ import ctypes
 import importlib.util
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,6 +61,7 @@ def _build_helpers() -> Any:
     spec = importlib.util.spec_from_file_location("_tap_build_helpers", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
     spec.loader.exec_module(module)
     return module
 

@@ -1,0 +1,88 @@
+"""The built tapinstall.exe for each arch: no C runtime, only Windows 7 DLLs, the PE gate, the
+version resource; and the import table itself against zig's own i386 decorations."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pefile
+import pytest
+import tihost
+from tapbuild import pecheck, zig
+from tapbuild.arch import ARCHES
+from tapbuild.imports import for_toolchain, load_table
+
+TABLE = tihost.ROOT / "tapinstall" / "imports.py"
+ALLOWED = {"kernel32.dll", "setupapi.dll", "newdev.dll", "cfgmgr32.dll"}
+CRT = re.compile(r"^(msvcr|msvcp|vcruntime|ucrtbase|api-ms-win-crt-|libgcc|libwinpthread)")
+
+
+def test_table_uses_only_windows7_system_dlls() -> None:
+    table = load_table(TABLE)
+    assert {i.dll.lower() for i in table} == ALLOWED
+    assert ALLOWED <= pecheck.SYSTEM_DLLS
+    assert all(i.since <= (6, 1) for i in table)
+
+
+def _zig_i386_decorations() -> dict[str, str]:
+    """name -> name@N from zig's own mingw i386 .def files of the same DLLs."""
+    out: dict[str, str] = {}
+    lib32 = zig.lib_dir() / "libc" / "mingw" / "lib32"
+    for stem in ("kernel32", "setupapi", "newdev", "cfgmgr32"):
+        path = lib32 / f"{stem}.def"
+        if not path.is_file():
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            m = re.match(r"^\s*([A-Za-z_][A-Za-z0-9_]*)@(\d+)\b", line)
+            if m:
+                out.setdefault(m.group(1), f"{m.group(1)}@{m.group(2)}")
+    return out
+
+
+def test_i386_decorations_agree_with_zig() -> None:
+    """Our stdcall argument sizes equal those of zig's MinGW .def files where they list one."""
+    theirs = _zig_i386_decorations()
+    table = load_table(TABLE)
+    compared = 0
+    for imp in table:
+        if imp.name in theirs:
+            assert imp.def_name(ARCHES["i386"]) == theirs[imp.name], imp.name
+            compared += 1
+    assert compared >= len(table) - 2, "zig's .def files should know almost every function"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", sorted(ARCHES))
+def test_built_image(ti_tree: Path, arch: str) -> None:
+    a = ARCHES[arch]
+    image = ti_tree / "dist" / arch / "tapinstall.exe"
+    table = for_toolchain(load_table(ti_tree / "tapinstall" / "imports.py"), "zig")
+    pecheck.check(image, a, "program", table)
+
+    pe = pefile.PE(str(image))
+    assert pe.FILE_HEADER.Machine == a.pe_machine
+    oh = pe.OPTIONAL_HEADER
+    assert oh.Subsystem == pecheck.SUBSYSTEM_WINDOWS_CUI
+    assert (oh.MajorSubsystemVersion, oh.MinorSubsystemVersion) == a.min_windows
+    imported = pecheck.image_imports(pe)
+    assert set(imported) <= ALLOWED
+    assert not [d for d in imported if CRT.match(d)]
+    assert "UpdateDriverForPlugAndPlayDevicesW" in imported["newdev.dll"]
+    # No TLS callbacks or C runtime start-up: the entry point is ours.
+    assert not hasattr(pe, "DIRECTORY_ENTRY_TLS")
+    fixed = pe.VS_FIXEDFILEINFO[0]
+    assert (fixed.FileVersionMS, fixed.FileVersionLS) == ((9 << 16) | 27, 0)
+    assert fixed.FileType == 1  # VFT_APP
+    strings = {
+        k.decode(): v.decode()
+        for fi in pe.FileInfo[0] if fi.Key == b"StringFileInfo"
+        for st in fi.StringTable for k, v in st.entries.items()
+    }  # fmt: skip
+    assert strings["OriginalFilename"] == "tapinstall.exe"
+    assert strings["FileVersion"] == "9.27.0.0"
+    data = image.read_bytes()
+    assert str(ti_tree).encode() not in data
+    assert b"site-packages" not in data
+    # The component id the help text names comes from version.py.
+    assert "tapinstall hwids tap0901".encode("ascii") in data

@@ -196,7 +196,9 @@ def _pe_gate(target: list[Any], source: list[Any], env: Any) -> int:
         pecheck.check(image, env["TAP_ARCH"], "program")
         crt = crt_imports(image)
         if crt:
-            raise TapError(f"{image}: imports {', '.join(crt)}; devcon must link the static C runtime")
+            raise TapError(
+                f"{image}: imports {', '.join(crt)}; devcon must link the static C runtime"
+            )
     except TapError as exc:
         image.unlink(missing_ok=True)
         print(f"scons: *** {exc}")
@@ -233,21 +235,32 @@ def source_flags(env: Any) -> dict[str, str]:
     }
 
 
+def _source(env: Any, folder: Path, name: str) -> Any:
+    """The File node of one devcon source, under the name it has on disk."""
+    found = _child(folder, name)
+    return env.File(str(found if found is not None else folder / name))
+
+
 def _from_sources(env: Any, folder: Path) -> dict[str, list[Any]]:
     benv = env.Clone(**source_flags(env))
-    src = benv.Dir(str(folder))
     messages = benv.Command(
-        ["msg.h", "msg.rc"], src.File(MESSAGES), _action(benv, "$TAP_DEVCON_MCCOM", "MC", "$SOURCE")
+        ["msg.h", "msg.rc"],
+        _source(benv, folder, MESSAGES),
+        _action(benv, "$TAP_DEVCON_MCCOM", "MC", "$SOURCE"),
     )
     objects = []
     for name in CPP_SOURCES:
         obj = benv.Command(
-            f"{Path(name).stem}.obj", src.File(name), _action(benv, "$TAP_DEVCON_CXXCOM", "CXX", "$SOURCE")
+            f"{Path(name).stem}.obj",
+            _source(benv, folder, name),
+            _action(benv, "$TAP_DEVCON_CXXCOM", "CXX", "$SOURCE"),
         )
         benv.Depends(obj, messages)
         objects += obj
     res = benv.Command(
-        "devcon.res", src.File(RESOURCES), _action(benv, "$TAP_DEVCON_RCCOM", "RC", "$TARGET")
+        "devcon.res",
+        _source(benv, folder, RESOURCES),
+        _action(benv, "$TAP_DEVCON_RCCOM", "RC", "$TARGET"),
     )
     benv.Depends(res, messages)
     image = benv.Command(
@@ -262,11 +275,15 @@ def _from_sources(env: Any, folder: Path) -> dict[str, list[Any]]:
 
 
 def _from_prebuilt(env: Any, exe: Path) -> dict[str, list[Any]]:
-    image = env.Command("tapinstall.exe", env.File(str(exe)), _action(env, _copy_action, "COPY", "$TARGET"))
+    image = env.Command(
+        "tapinstall.exe", env.File(str(exe)), _action(env, _copy_action, "COPY", "$TARGET")
+    )
     symbols = []
     pdb = exe.with_suffix(".pdb")
     if pdb.is_file():
-        symbols = env.Command("devcon.pdb", env.File(str(pdb)), _action(env, _copy_plain, "COPY", "$TARGET"))
+        symbols = env.Command(
+            "devcon.pdb", env.File(str(pdb)), _action(env, _copy_plain, "COPY", "$TARGET")
+        )
     return {"dist": [image[0]], "symbols": list(symbols)}
 
 

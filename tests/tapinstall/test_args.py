@@ -46,7 +46,10 @@ def test_split_examples(core: tihost.Core, cmdline: str, expected: list[str]) ->
 @pytest.mark.parametrize(
     ("cmdline", "expected"),
     [
-        ('"C:\\Program Files\\tapinstall.exe" hwids', ["C:\\Program Files\\tapinstall.exe", "hwids"]),
+        (
+            '"C:\\Program Files\\tapinstall.exe" hwids',
+            ["C:\\Program Files\\tapinstall.exe", "hwids"],
+        ),
         # argv[0] takes no escapes: the backslash before the quote stays, the quote ends it.
         ('"C:\\dir\\"x y', ["C:\\dir\\", "x", "y"]),
         ("C:\\a\\tapinstall.exe find", ["C:\\a\\tapinstall.exe", "find"]),

@@ -201,7 +201,10 @@ def test_find_everything(core: tihost.Core) -> None:
 def test_status(core: tihost.Core, state: int, problem: int, line: str) -> None:
     r = system(tap(state=state, problem=problem)).run(core, ["status", "tap0901"])
     assert r.code == EXIT_OK and r.err == ""
-    assert r.out == f"ROOT\\NET\\0000\n    Name: TAP-Windows Adapter V9\n{line}\n1 matching device(s) found.\n"
+    assert (
+        r.out
+        == f"ROOT\\NET\\0000\n    Name: TAP-Windows Adapter V9\n{line}\n1 matching device(s) found.\n"
+    )
 
 
 def test_status_failure_is_reported_with_its_configret(core: tihost.Core) -> None:
@@ -215,7 +218,9 @@ def test_status_failure_is_reported_with_its_configret(core: tihost.Core) -> Non
 
 
 def test_listing_failure(core: tihost.Core) -> None:
-    s = system(enumerate_error=ERROR_ACCESS_DENIED, messages={ERROR_ACCESS_DENIED: "Access is denied"})
+    s = system(
+        enumerate_error=ERROR_ACCESS_DENIED, messages={ERROR_ACCESS_DENIED: "Access is denied"}
+    )
     r = s.run(core, ["hwids", "tap0901"])
     assert r.code == EXIT_FAIL and r.out == ""
     assert one_error_line(r) == (
@@ -381,15 +386,21 @@ def test_update_by_compatible_id(core: tihost.Core) -> None:
 
 
 def test_update_failure_hint(core: tihost.Core) -> None:
-    r = system(tap(), update_error=ERROR_NO_SUCH_DEVINST).run(core, ["update", "OemVista.inf", "tap0901"])
+    r = system(tap(), update_error=ERROR_NO_SUCH_DEVINST).run(
+        core, ["update", "OemVista.inf", "tap0901"]
+    )
     assert r.code == EXIT_FAIL
-    assert one_error_line(r).endswith("; no present device has this hardware id (`install` creates one)")
+    assert one_error_line(r).endswith(
+        "; no present device has this hardware id (`install` creates one)"
+    )
 
 
 def test_long_output_is_flushed_in_pieces(core: tihost.Core) -> None:
     """More text than the core's buffer (256 units): nothing lost, nothing repeated."""
     ids = [f"tap0901-alias-{i:03d}" for i in range(60)]
-    r = FakeSystem(devices=[FakeDevice("ROOT\\NET\\0000", ["tap0901", *ids])]).run(core, ["hwids", "tap0901"])
+    r = FakeSystem(devices=[FakeDevice("ROOT\\NET\\0000", ["tap0901", *ids])]).run(
+        core, ["hwids", "tap0901"]
+    )
     assert r.out.splitlines()[4:-1] == [f"        {i}" for i in ids]
 
 

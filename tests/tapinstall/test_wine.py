@@ -47,7 +47,9 @@ Description="tapinstall wine test adapter"
 """
 
 
-def wine_run(env: dict[str, str], argv: list[str], cwd: Path | None = None) -> tuple[int, bytes, bytes]:
+def wine_run(
+    env: dict[str, str], argv: list[str], cwd: Path | None = None
+) -> tuple[int, bytes, bytes]:
     """Run a wine command; output through files, not pipes: wine's background processes
     (services started on first use) would keep a pipe open long after the program exits."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -68,7 +70,9 @@ def wine(wine_prefix: dict[str, str], ti_tree: Path) -> dict[str, object]:
     return {"env": wine_prefix, "exe": ti_tree / "dist" / "amd64" / "tapinstall.exe"}
 
 
-def run(wine: dict[str, object], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    wine: dict[str, object], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run tapinstall; its output decoded as is (CR LF kept: what an installer reads)."""
     argv = ["wine", str(wine["exe"]), *args]
     code, out, err = wine_run(wine["env"], argv, cwd)  # type: ignore[arg-type]
@@ -78,7 +82,9 @@ def run(wine: dict[str, object], *args: str, cwd: Path | None = None) -> subproc
 def test_help(wine: dict[str, object]) -> None:
     r = run(wine, "help")
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout.startswith("tapinstall 9.27.0.0: install, update, remove and find TAP adapters\r\n")
+    assert r.stdout.startswith(
+        "tapinstall 9.27.0.0: install, update, remove and find TAP adapters\r\n"
+    )
     assert "\r\n  hwids <id>...  " in r.stdout
     # version.py's component id, as installers pass it.
     assert "  tapinstall install OemVista.inf tap0901\r\n" in r.stdout
@@ -121,7 +127,9 @@ def test_other_devices_are_listed(wine: dict[str, object]) -> None:
 def test_missing_inf(wine: dict[str, object], tmp_path: Path) -> None:
     r = run(wine, "install", "Missing.inf", TEST_ID, cwd=tmp_path)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr.startswith("tapinstall: install: INF file Missing.inf: GetFileAttributes failed: ")
+    assert r.stderr.startswith(
+        "tapinstall: install: INF file Missing.inf: GetFileAttributes failed: "
+    )
     assert r.stderr.endswith("(error 2)\r\n")
 
 
@@ -138,7 +146,9 @@ def test_install_list_update_remove(wine: dict[str, object], tmp_path: Path) -> 
     created, installing, done = r.stdout.splitlines()
     assert created.startswith("Created device ROOT\\NET\\") and created.endswith(".")
     instance = created.removeprefix("Created device ").removesuffix(".")
-    assert installing == f"Installing the driver for {TEST_ID} from Z:{folder}\\Test.inf.".replace("/", "\\")
+    assert installing == f"Installing the driver for {TEST_ID} from Z:{folder}\\Test.inf.".replace(
+        "/", "\\"
+    )
     assert done == "Driver installed."
 
     r = run(wine, "hwids", TEST_ID.upper())
@@ -152,7 +162,9 @@ def test_install_list_update_remove(wine: dict[str, object], tmp_path: Path) -> 
     )
 
     r = run(wine, "find", "tapinstall_wine_*")
-    assert r.stdout == f"{instance}: tapinstall wine test adapter\r\n1 matching device(s) found.\r\n"
+    assert (
+        r.stdout == f"{instance}: tapinstall wine test adapter\r\n1 matching device(s) found.\r\n"
+    )
 
     r = run(wine, "status", f"@{instance}")
     assert r.returncode == 0 and r.stderr == ""

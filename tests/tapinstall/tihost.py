@@ -147,7 +147,9 @@ ReleaseFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 UpdateFn = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.c_void_p, Units, Units, ctypes.POINTER(ctypes.c_int), PErr
 )
-DescribeFn = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_uint32, Units, ctypes.c_size_t)
+DescribeFn = ctypes.CFUNCTYPE(
+    ctypes.c_size_t, ctypes.c_void_p, ctypes.c_uint32, Units, ctypes.c_size_t
+)
 
 
 class TiPlatform(ctypes.Structure):
@@ -338,7 +340,9 @@ class _Session:
         def device_of(d: ctypes._Pointer[TiDevice]) -> FakeDevice:
             return s.devices[(d.contents.handle or 0) - 1]
 
-        def status(ctx: int, d: ctypes._Pointer[TiDevice], st: ctypes._Pointer[TiStatus], error: PErr) -> int:
+        def status(
+            ctx: int, d: ctypes._Pointer[TiDevice], st: ctypes._Pointer[TiStatus], error: PErr
+        ) -> int:
             dev = device_of(d)
             s.calls.append(("status", dev.instance_id))
             if dev.status_configret is not None:
@@ -350,7 +354,12 @@ class _Session:
             st.contents.problem = dev.problem
             return 0
 
-        def remove(ctx: int, d: ctypes._Pointer[TiDevice], reboot: ctypes._Pointer[ctypes.c_int], error: PErr) -> int:
+        def remove(
+            ctx: int,
+            d: ctypes._Pointer[TiDevice],
+            reboot: ctypes._Pointer[ctypes.c_int],
+            error: PErr,
+        ) -> int:
             dev = device_of(d)
             s.calls.append(("remove", dev.instance_id))
             if dev.remove_error is not None:
@@ -358,10 +367,20 @@ class _Session:
             reboot.contents.value = int(dev.remove_reboot)
             return 0
 
-        def create(ctx: int, inf: Units, hwid: Units, token: ctypes._Pointer[ctypes.c_void_p], inst: Units, cap: int, error: PErr) -> int:
+        def create(
+            ctx: int,
+            inf: Units,
+            hwid: Units,
+            token: ctypes._Pointer[ctypes.c_void_p],
+            inst: Units,
+            cap: int,
+            error: PErr,
+        ) -> int:
             s.calls.append(("create", text_of(inf), text_of(hwid)))
             if s.create_error is not None:
-                return self.fail(error, "SetupDiCallClassInstaller(DIF_REGISTERDEVICE)", s.create_error)
+                return self.fail(
+                    error, "SetupDiCallClassInstaller(DIF_REGISTERDEVICE)", s.create_error
+                )
             instance_id = f"ROOT\\NET\\{s.created:04d}"
             s.created += 1
             s.devices.append(FakeDevice(instance_id, [text_of(hwid)], name=None))
@@ -381,7 +400,9 @@ class _Session:
         def release(ctx: int, token: int) -> None:
             s.calls.append(("release", s.devices[token - 1].instance_id))
 
-        def update(ctx: int, inf: Units, hwid: Units, reboot: ctypes._Pointer[ctypes.c_int], error: PErr) -> int:
+        def update(
+            ctx: int, inf: Units, hwid: Units, reboot: ctypes._Pointer[ctypes.c_int], error: PErr
+        ) -> int:
             s.calls.append(("update", text_of(inf), text_of(hwid)))
             if s.update_error is not None:
                 return self.fail(error, "UpdateDriverForPlugAndPlayDevices", s.update_error)

@@ -21,7 +21,6 @@ import re
 import shutil
 import stat
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
-from tapbuild.transaction import update_dir
+from tapbuild.transaction import backup_path, update_dir
 from tapbuild.verification import Expectations, verify_files
 
 DRIVERS = "drivers"
@@ -256,10 +255,7 @@ def tapinstall_problems(
 
 def backup_copy(dist: Path, now: float | None = None) -> Path:
     """Copy ``dist`` to ``dist.<unix time>`` (the next free second when taken); return it."""
-    stamp = int(time.time() if now is None else now)
-    while (dist.parent / f"{dist.name}.{stamp}").exists():
-        stamp += 1
-    backup = dist.parent / f"{dist.name}.{stamp}"
+    backup = backup_path(dist, now)
     scratch = Path(tempfile.mkdtemp(prefix=f".{dist.name}.tx-", dir=dist.parent))
     try:
         shutil.copytree(dist, scratch / "copy", symlinks=True, copy_function=shutil.copy2)

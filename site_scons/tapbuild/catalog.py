@@ -143,7 +143,7 @@ def catalog_date() -> datetime.datetime:
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 
 
-def _inf_sections(text: str) -> dict[str, list[str]]:
+def inf_sections(text: str) -> dict[str, list[str]]:
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
     for raw in text.splitlines():
@@ -159,7 +159,7 @@ def _inf_sections(text: str) -> dict[str, list[str]]:
 def inf_catalog_name(inf: Path) -> str | None:
     """The INF's ``CatalogFile`` (first of CatalogFile.<decoration> or CatalogFile)."""
     text = inf.read_text(encoding="utf-8-sig", errors="replace")
-    for line in _inf_sections(text).get("version", []):
+    for line in inf_sections(text).get("version", []):
         name, sep, value = line.partition("=")
         if sep and name.strip().lower().startswith("catalogfile"):
             return value.strip().strip('"')
@@ -170,7 +170,7 @@ def inf_hardware_ids(inf: Path) -> list[str]:
     """Hardware ids from the models sections the [Manufacturer] section names, lower case,
     in order of appearance, without duplicates."""
     text = inf.read_text(encoding="utf-8-sig", errors="replace")
-    sections = _inf_sections(text)
+    sections = inf_sections(text)
     models: list[str] = []
     for line in sections.get("manufacturer", []):
         _, sep, rhs = line.partition("=")

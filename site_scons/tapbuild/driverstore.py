@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tapbuild.catalog import _inf_sections as inf_sections
-from tapbuild.catalog import inf_hardware_ids
+from tapbuild.catalog import inf_hardware_ids, inf_sections
 from tapbuild.errors import TapError
 
 

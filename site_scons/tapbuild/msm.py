@@ -7,7 +7,7 @@ identifier is modularized (``Name.<module GUID with underscores>``) and every GU
 from the component id, version, build and arch (tapbuild.pkgnames), so rebuilds are identical
 and two vendors' modules never collide.
 
-The writers: ``tapbuild.msmwrite`` (msitools' msibuild + gcab, any host) and
+The writers: ``tapbuild.msmwrite`` (msitools' msibuild + tapbuild.cabinet, any host) and
 ``tapbuild.wix`` (WiX source and command line, Windows) both take a Module.
 """
 

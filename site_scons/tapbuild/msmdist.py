@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import PackageNames
+from tapbuild.transaction import backup_path
 
 WIN7_ARCHES = ("i386", "amd64")
 WIN10_ARCHES = ("i386", "amd64", "arm64")
@@ -75,11 +75,7 @@ def prepare(
         shutil.copy2(header, work / "include" / "tap-windows.h")
         backup = None
         if dist.exists():
-            stamp = int(time.time() if now is None else now)
-            backup = dist.with_name(f"{dist.name}.{stamp}")
-            while backup.exists():
-                stamp += 1
-                backup = dist.with_name(f"{dist.name}.{stamp}")
+            backup = backup_path(dist, now)
             os.rename(dist, backup)
         try:
             os.rename(work, dist)

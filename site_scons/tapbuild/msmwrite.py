@@ -1,4 +1,4 @@
-"""Writing a merge module off Windows: IDT tables -> msibuild, a cabinet made with gcab, and
+"""Writing a merge module off Windows: IDT tables -> msibuild, a cabinet from tapbuild.cabinet, and
 the compound file repacked byte-stable with complete summary information (tapbuild.cfb).
 """
 
@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tapbuild import cabinet as cabinet_writer
 from tapbuild import cfb
 from tapbuild.errors import TapError
 from tapbuild.msm import Module
@@ -218,9 +219,7 @@ def idt(table: str, table_rows: list[Row]) -> bytes:
 def _run(argv: list[str], what: str, **kw: object) -> None:
     tool = shutil.which(argv[0])
     if tool is None:
-        raise TapError(
-            f"{argv[0]} not found; install msitools and gcab (Debian: apt-get install msitools gcab)"
-        )
+        raise TapError(f"{argv[0]} not found; install msitools (Debian: apt-get install msitools)")
     proc = subprocess.run([tool, *argv[1:]], capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
     if proc.returncode != 0:
         detail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
@@ -235,19 +234,11 @@ def release_time(module: Module) -> int:
 
 def cabinet(module: Module, work: Path) -> Path:
     """MergeModule.CABinet: the files named by their File keys, in Sequence order."""
-    folder = work / "cab"
-    folder.mkdir()
-    stamp = release_time(module)
-    paths = []
-    for f in sorted(module.files, key=lambda f: f.sequence):
-        dst = folder / f.id
-        shutil.copyfile(f.source, dst)
-        os.utime(dst, (stamp, stamp))
-        paths.append(str(dst))
-    cab = work / CABINET_STREAM
-    env = dict(os.environ, TZ="UTC")
-    _run(["gcab", "--create", "--nopath", "--zip", str(cab), *paths], "gcab", env=env)
-    return cab
+    stamp = datetime.datetime.fromtimestamp(release_time(module), datetime.timezone.utc)
+    members = [
+        (f.id, f.source.read_bytes()) for f in sorted(module.files, key=lambda f: f.sequence)
+    ]
+    return cabinet_writer.write(work / CABINET_STREAM, members, stamp)
 
 
 def write(module: Module, out: Path) -> Path:

@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from tapbuild import signcli
 from tapbuild.arch import ARCHES, parse_arches
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import load_names
+from tapbuild.signing import SignOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 Log = Callable[[str], None]
@@ -36,16 +38,18 @@ def _arches(value: str) -> list[str]:
 
 
 def package_main(argv: Sequence[str], log: Log = print) -> Path:
-    """nox -s package [-- --dist DIR --out DIR --arch LIST --override FILE]."""
+    """nox -s package [-- --dist DIR --out DIR --arch LIST --override FILE --no-timestamp ...]."""
     from tapbuild import nsis
 
     p = _parser("nox -s package --", "Build the NSIS installer from dist/.")
     p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder to package")
     p.add_argument("--out", type=Path, default=ROOT, help="where the installer goes (top of tree)")
     p.add_argument("--arch", default="all", help="architectures to carry (default: all)")
+    signcli.add_proxy_argument(p)
+    signcli.add_trust_arguments(p)
     args = p.parse_args(list(argv))
     names = load_names(args.override)
-    sign = signing_hook(log)
+    sign = signing_hook(signcli.output_options(args), log)
     log(f"# makensis: {names.installer_file} for {args.arch} from {args.dist}")
     out = nsis.build(
         names,
@@ -97,7 +101,7 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
         "--writer",
         choices=("wix", "msibuild"),
         default="wix" if os.name == "nt" else "msibuild",
-        help="WiX (Windows) or msitools' msibuild + gcab (default off Windows)",
+        help="WiX (Windows) or msitools' msibuild (default off Windows)",
     )
     args = p.parse_args(list(argv))
     names = load_names(args.override)
@@ -116,7 +120,7 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     return written
 
 
-def signing_hook(log: Log) -> list[str] | None:
+def signing_hook(options: SignOptions, log: Log) -> list[str] | None:
     """The command makensis runs to sign the installer and the uninstaller, or None.
 
     Signing belongs to tapbuild's signing modules: when their credentials are configured
@@ -129,7 +133,7 @@ def signing_hook(log: Log) -> list[str] | None:
         log("signing credentials not set: installer and uninstaller stay unsigned")
         return None
     log("signing installer and uninstaller")
-    return signhook.command()
+    return signhook.command(options)
 
 
 __all__ = ["ARCHES", "package_main", "package_msm_main", "prepare_msm_main", "signing_hook"]

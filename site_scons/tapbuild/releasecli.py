@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tapbuild import attestation, devinstall, signing, submission
+from tapbuild import attestation, devinstall, signcli, submission
 from tapbuild.arch import parse_arches
 from tapbuild.errors import TapError
 
@@ -31,16 +31,8 @@ def _parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--name", default=submission.DEFAULT_NAME, help="cabinet name stem")
         p.add_argument("--out", type=Path, default=ROOT, help="where the cabinets go")
         p.add_argument("--arch", help="architectures (default: every one in dist/)")
-        p.add_argument("--proxy", metavar="URL", help="HTTP proxy for the time-stamp servers")
-        p.add_argument("--no-timestamp", action="store_true", help="sign without timestamps")
-        p.add_argument("--ca", action="append", type=Path, default=[], help="extra trusted root")
-        p.add_argument(
-            "--tsa-ca",
-            action="append",
-            type=Path,
-            default=[],
-            help="extra trusted time-stamp root",
-        )
+        signcli.add_proxy_argument(p)
+        signcli.add_trust_arguments(p)
     elif command == "extract":
         p.add_argument("zips", nargs="+", type=Path, metavar="ZIP", help="attestation-signed zips")
         p.add_argument(
@@ -69,13 +61,7 @@ def main(command: str, argv: Sequence[str], log: Log = print) -> None:
     dist = ns.dist.resolve()
     if command == "submission":
         arches = [a.name for a in parse_arches(ns.arch)] if ns.arch else None
-        options = signing.SignOptions(
-            timestamp=not ns.no_timestamp,
-            proxy=ns.proxy,
-            ca=tuple(ns.ca),
-            tsa_ca=tuple(ns.tsa_ca),
-        )
-        options.check()
+        options = signcli.output_options(ns)
         made = submission.make(dist, ns.out.resolve(), ns.name, arches, options=options, log=log)
         log("wrote " + ", ".join(str(p) for p in made))
     elif command == "extract":

@@ -21,6 +21,54 @@ class _Parser(argparse.ArgumentParser):
         raise TapError(f"nox -s {self.prog} -- : {message}; see nox -s {self.prog} -- --help")
 
 
+def add_proxy_argument(p: argparse.ArgumentParser) -> None:
+    """--proxy: for every command that reaches a time-stamp server."""
+    p.add_argument("--proxy", metavar="URL", help="HTTP proxy for the time-stamp servers")
+
+
+def add_trust_arguments(p: argparse.ArgumentParser) -> None:
+    """--no-timestamp, --ca, --tsa-ca: how signatures are made and checked."""
+    p.add_argument(
+        "--no-timestamp",
+        action="store_true",
+        help="sign without timestamps (offline test signing)",
+    )
+    p.add_argument(
+        "--ca",
+        action="append",
+        type=Path,
+        default=[],
+        help="extra trusted root for verification (repeatable)",
+    )
+    p.add_argument(
+        "--tsa-ca",
+        action="append",
+        type=Path,
+        default=[],
+        help="extra trusted time-stamp root for verification (repeatable)",
+    )
+
+
+def output_options(ns: argparse.Namespace) -> signing.SignOptions:
+    """SignOptions for signing a release output (installer, cabinet) from the arguments of
+    :func:`add_proxy_argument` and :func:`add_trust_arguments`."""
+    opts = signing.SignOptions(
+        timestamp=not ns.no_timestamp, proxy=ns.proxy, ca=tuple(ns.ca), tsa_ca=tuple(ns.tsa_ca)
+    )
+    opts.check()
+    return opts
+
+
+def output_arguments(opts: signing.SignOptions) -> list[str]:
+    """The arguments that make :func:`output_options` give ``opts`` back (for a child process)."""
+    argv = [] if opts.timestamp else ["--no-timestamp"]
+    argv += ["--proxy", opts.proxy] if opts.proxy else []
+    for flag, paths in (("--ca", opts.ca), ("--tsa-ca", opts.tsa_ca)):
+        for path in paths:
+            argv += [flag, str(Path(path).resolve())]
+    return argv
+
+
 def _parser(command: str) -> argparse.ArgumentParser:
     p = _Parser(prog=command, description=f"nox -s {command} -- [options]")
     if command == "testcert":
@@ -48,7 +96,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         )
         p.add_argument("--catalog-tool", choices=signing.CATALOG_TOOLS, default="auto")
     if command in ("sign", "timestamp", "sign-file"):
-        p.add_argument("--proxy", metavar="URL", help="HTTP proxy for the time-stamp servers")
+        add_proxy_argument(p)
         p.add_argument("--backend", choices=signing.BACKENDS, default="auto")
     if command in ("sign", "sign-file"):
         mode = p.add_mutually_exclusive_group()
@@ -60,25 +108,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         )
         p.add_argument("--digest", choices=signing.DIGESTS, default="sha256")
     if command in ("sign", "verify", "sign-file"):
-        p.add_argument(
-            "--no-timestamp",
-            action="store_true",
-            help="sign without timestamps (offline test signing)",
-        )
-        p.add_argument(
-            "--ca",
-            action="append",
-            type=Path,
-            default=[],
-            help="extra trusted root for verification (repeatable)",
-        )
-        p.add_argument(
-            "--tsa-ca",
-            action="append",
-            type=Path,
-            default=[],
-            help="extra trusted time-stamp root for verification (repeatable)",
-        )
+        add_trust_arguments(p)
     return p
 
 

@@ -8,12 +8,17 @@ this file is the one place that calls them, so packaging plugs in with one call.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tapbuild.errors import TapError
+
+if TYPE_CHECKING:
+    from tapbuild.signing import SignOptions
 
 # Any of these selects a way of signing (tapbuild.credentials reads and checks them all).
 SELECTORS = ("TAP_SIGN_PFX", "TAP_SIGN_PKCS11_MODULE", "TAP_SIGN_SUBJECT")
@@ -25,26 +30,32 @@ def configured(environ: Mapping[str, str] | None = None) -> bool:
     return any(env.get(name, "").strip() for name in SELECTORS)
 
 
-def command() -> list[str]:
-    return [sys.executable, "-m", "tapbuild.signhook"]
+def command(options: SignOptions) -> list[str]:
+    """The command, without the file, that signs one file with ``options``."""
+    from tapbuild import signcli
+
+    return [sys.executable, "-m", "tapbuild.signhook", *signcli.output_arguments(options)]
 
 
-def sign_in_place(path: Path) -> None:
-    """Sign (and, with TAP_TIMESTAMP_URLS set, timestamp) one file through tapbuild.signing."""
+def sign_in_place(path: Path, options: SignOptions) -> None:
+    """Sign, timestamp (unless options say not) and verify one file through tapbuild.signing."""
     from tapbuild import signing
 
     if not configured():
         raise TapError(f"{path}: signing requested but no signing credentials are configured")
-    options = signing.SignOptions(timestamp=bool(os.environ.get("TAP_TIMESTAMP_URLS", "").strip()))
     signing.sign_files([path], options)
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m tapbuild.signhook FILE", file=sys.stderr)
-        return 2
+    from tapbuild import signcli
+
+    parser = argparse.ArgumentParser(prog="python -m tapbuild.signhook")
+    signcli.add_proxy_argument(parser)
+    signcli.add_trust_arguments(parser)
+    parser.add_argument("file", type=Path)
+    ns = parser.parse_args(argv)
     try:
-        sign_in_place(Path(argv[0]))
+        sign_in_place(ns.file, signcli.output_options(ns))
     except TapError as exc:
         print(f"signhook: {exc}", file=sys.stderr)
         return 1

@@ -33,12 +33,13 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from tapbuild.errors import TapError
 
-__all__ = ["update_dir"]
+__all__ = ["backup_path", "update_dir"]
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
@@ -64,6 +65,15 @@ def update_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
             _swap_in(work, target, scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def backup_path(path: Path, now: float | None = None) -> Path:
+    """``<path>.<unix time>`` for keeping an old tree (dist.<unix time>), the next free
+    second when that name is taken."""
+    stamp = int(time.time() if now is None else now)
+    while (backup := path.with_name(f"{path.name}.{stamp}")).exists():
+        stamp += 1
+    return backup
 
 
 def _swap_in(work: Path, target: Path, scratch: Path) -> None:

@@ -45,7 +45,7 @@ def test_installer_from_real_dist(real_dist: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.tool("msibuild", "msiinfo", "gcab")
+@pytest.mark.tool("msibuild", "msiinfo")
 def test_modules_from_real_dist(real_dist: Path, tmp_path: Path) -> None:
     names = load_names()
     signed = []

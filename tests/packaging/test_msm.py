@@ -1,4 +1,4 @@
-"""`nox -s package-msm`: merge modules built with msibuild + gcab, read back with msitools."""
+"""`nox -s package-msm`: merge modules built with msibuild, read back with msitools and gcab."""
 
 from __future__ import annotations
 

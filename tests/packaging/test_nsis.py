@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -188,86 +187,32 @@ def test_signing_hook_signs_installer_and_uninstaller(make_dist, tmp_path: Path)
     assert int(calls[1].split()[0]) == exe.stat().st_size
 
 
-@pytest.mark.tool("osslsigncode", "openssl")
-def test_signed_with_osslsigncode(make_dist, tmp_path: Path) -> None:
-    """A real signature through the hook (a throw-away certificate, password from a file)."""
-    from tapbuild import authenticode
-
-    key, cert, pfx, pw = (tmp_path / n for n in ("k.pem", "c.pem", "c.pfx", "pw"))
-    pw.write_text("test-only")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-         "-days", "2", "-subj", "/CN=TAP packaging test"], check=True, capture_output=True,
-    )  # fmt: skip
-    subprocess.run(
-        [
-            "openssl",
-            "pkcs12",
-            "-export",
-            "-inkey",
-            key,
-            "-in",
-            cert,
-            "-out",
-            pfx,
-            "-passout",
-            f"file:{pw}",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    hook = tmp_path / "sign.py"
-    hook.write_text(
-        "import os, subprocess, sys\n"
-        "p = sys.argv[1]\n"
-        f"subprocess.run(['osslsigncode', 'sign', '-pkcs12', {str(pfx)!r}, '-readpass', {str(pw)!r},"
-        " '-h', 'sha256', '-in', p, '-out', p + '.signed'], check=True, capture_output=True)\n"
-        "os.replace(p + '.signed', p)\n"
-    )
-    exe = _build(load_names(), make_dist(), tmp_path, sign_command=[sys.executable, str(hook)])
-    sigs = authenticode.signatures(exe)
-    assert len(sigs) == 1 and sigs[0].digest == "sha256"
-    assert "TAP packaging test" in sigs[0].signer_subject
-    env = dict(os.environ)
-    subprocess.run(
-        ["osslsigncode", "verify", "-in", str(exe)], capture_output=True, env=env, check=False
-    )
-
-
-@pytest.mark.tool("osslsigncode", "openssl")
+@pytest.mark.tool("osslsigncode")
 def test_package_session_signs_through_tapbuild_signing(
     make_dist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Credentials in TAP_SIGN_* (password in a file): `package` signs via the signing API."""
-    from tapbuild import authenticode, packaging
+    """Credentials in TAP_SIGN_* (password in a file): `package` signs installer and
+    uninstaller through the signing API, which verifies each against the given root."""
+    from tapbuild import authenticode, packaging, testcert
 
-    key, cert, pfx, pw = (tmp_path / n for n in ("k.pem", "c.pem", "c.pfx", "pw"))
-    pw.write_text("test-only\n")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-         "-days", "2", "-subj", "/CN=TAP hook test", "-addext", "extendedKeyUsage=codeSigning"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    subprocess.run(
-        ["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx, "-passout", "pass:test-only"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    for name in (
-        "TAP_SIGN_PKCS11_MODULE",
-        "TAP_SIGN_SUBJECT",
-        "TAP_TIMESTAMP_URLS",
-        "TAP_SIGN_PASSWORD",
-    ):
+    cert = testcert.make(tmp_path / "cert", "TAP hook test", 2)
+    for name in ("TAP_SIGN_PKCS11_MODULE", "TAP_SIGN_SUBJECT", "TAP_SIGN_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TAP_SIGN_PFX", str(pfx))
-    monkeypatch.setenv("TAP_SIGN_PASSWORD_FILE", str(pw))
+    for name, value in cert.environment().items():
+        monkeypatch.setenv(name, value)
     logs: list[str] = []
-    try:
-        exe = packaging.package_main(
-            ["--dist", str(make_dist()), "--out", str(tmp_path / "out")], log=logs.append
-        )
-    except TapError as exc:  # verification against an untrusted self-signed root
-        pytest.skip(f"signing API refused the throw-away certificate: {exc}")
+    exe = packaging.package_main(
+        ["--dist", str(make_dist()), "--out", str(tmp_path / "out"), "--no-timestamp",
+         "--ca", str(cert.pem)],
+        log=logs.append,
+    )  # fmt: skip
     assert "signing installer and uninstaller" in logs
     sigs = authenticode.signatures(exe)
     assert len(sigs) == 1 and "TAP hook test" in sigs[0].signer_subject
+    assert sigs[0].digest == "sha256"
+    verify = subprocess.run(
+        ["osslsigncode", "verify", "-CAfile", str(cert.pem), "-in", str(exe)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert cert.password_file.read_text().strip() not in "\n".join(logs)

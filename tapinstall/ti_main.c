@@ -458,9 +458,21 @@ static int Enumerate(TiCommand *cmd, TiWalk *w)
     return -1;
 }
 
+/* (Fields set one by one: MSVC's C mode warns on non-constant aggregate initializers.) */
+static void WalkInit(TiWalk *w, TiCommand *cmd, TiListKind kind)
+{
+    w->cmd = cmd;
+    w->kind = kind;
+    w->matched = 0;
+    w->removed = 0;
+    w->reboot = 0;
+    w->failed = 0;
+}
+
 static int Walk(TiCommand *cmd, TiListKind kind)
 {
-    TiWalk w = {cmd, kind, 0, 0, 0, 0};
+    TiWalk w;
+    WalkInit(&w, cmd, kind);
     if (Enumerate(cmd, &w) != 0)
         return TI_EXIT_FAIL;
     TiOut *o = &cmd->out;
@@ -600,7 +612,8 @@ static int RunUpdate(TiCommand *cmd)
 
     /* Windows fails the update itself when no device has the id; saying so up front gives
      * the same answer with a clearer message, on every SetupAPI. */
-    TiWalk w = {cmd, LIST_COUNT_EXACT, 0, 0, 0, 0};
+    TiWalk w;
+    WalkInit(&w, cmd, LIST_COUNT_EXACT);
     if (Enumerate(cmd, &w) != 0)
         return TI_EXIT_FAIL;
     if (w.matched == 0)

@@ -108,7 +108,12 @@ int WinEnumerate(void *ctx, TiDeviceFn fn, void *arg, TiError *error)
             name = GetTextProperty(set, &ref.data, SPDRP_DEVICEDESC);
         TiChar *hardware = GetTextProperty(set, &ref.data, SPDRP_HARDWAREID);
         TiChar *compatible = GetTextProperty(set, &ref.data, SPDRP_COMPATIBLEIDS);
-        TiDevice device = {instance, name, hardware, compatible, &ref};
+        TiDevice device;
+        device.instanceId = instance;
+        device.name = name;
+        device.hardwareIds = hardware;
+        device.compatibleIds = compatible;
+        device.handle = &ref;
         int stop = fn(arg, &device);
         WinFree(compatible);
         WinFree(hardware);

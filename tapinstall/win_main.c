@@ -95,7 +95,7 @@ __attribute__((noinline))
 #endif
 static int Run(void)
 {
-    const TiPlatform platform = {
+    static const TiPlatform platform = {
         NULL,      ConsoleWrite, WinInfPath, WinEnumerate, WinStatus, WinRemove,
         WinCreate, WinDiscard,   WinRelease, WinUpdate,    WinDescribe,
     };

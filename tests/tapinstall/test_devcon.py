@@ -205,12 +205,16 @@ def test_scons_copies_prebuilt_binaries(
     devcon_tree: Path, zig_images: dict[str, Path], tmp_path: Path
 ) -> None:
     ti = make_prebuilt(tmp_path / "devcon", zig_images)
-    r = tihost.scons(devcon_tree, f"ti={ti}", *TARGETS)
+    (ti / "x64" / "Release" / "devcon.pdb").write_bytes(b"Microsoft C/C++ MSF 7.00 stand-in")
+    pdb = "build/release/amd64/tapinstall/devcon.pdb"
+    r = tihost.scons(devcon_tree, f"ti={ti}", *TARGETS, pdb)
     for arch, image in zig_images.items():
         assert (devcon_tree / "dist" / arch / "tapinstall.exe").read_bytes() == image.read_bytes()
     assert "COPY   amd64  build/release/amd64/tapinstall/tapinstall.exe" in r.stdout
+    # devcon's symbols travel with it (into tap6-symbols.tar.gz).
+    assert (devcon_tree / pdb).read_bytes() == b"Microsoft C/C++ MSF 7.00 stand-in"
     # Up to date the second time.
-    again = tihost.scons(devcon_tree, f"ti={ti}", *TARGETS)
+    again = tihost.scons(devcon_tree, f"ti={ti}", *TARGETS, pdb)
     assert "COPY" not in again.stdout
 
 

@@ -4,6 +4,7 @@ version resource; and the import table itself against zig's own i386 decorations
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pefile
@@ -86,3 +87,23 @@ def test_built_image(ti_tree: Path, arch: str) -> None:
     assert b"site-packages" not in data
     # The component id the help text names comes from version.py.
     assert "tapinstall hwids tap0901".encode("ascii") in data
+
+
+@pytest.mark.slow
+def test_component_id_override_reaches_the_help(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """The id `tapinstall help` names follows override=, also in an incremental rebuild."""
+    tree = tihost.copy_tree(tmp_path_factory.mktemp("ti-override"))
+    target = "dist/amd64/tapinstall.exe"
+    tihost.scons(tree, "arch=amd64", target)
+    assert b"tapinstall hwids tap0901" in (tree / target).read_bytes()
+    override = tmp_path / "vendor.py"
+    override.write_text('PRODUCT_TAP_WIN_COMPONENT_ID = "tapoas6"\n')
+    # SConstruct's Decider("content-timestamp") trusts a timestamp within the same second:
+    # a rebuild less than a second after the first can leave dist/ stale (SCons's caveat).
+    time.sleep(1.1)
+    tihost.scons(tree, "arch=amd64", f"override={override}", target)
+    data = (tree / target).read_bytes()
+    assert b"tapinstall hwids tapoas6" in data
+    assert b"tap0901" not in data

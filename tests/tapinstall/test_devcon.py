@@ -7,6 +7,7 @@ link cannot run off Windows.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import tihost
-from tapbuild import devcon, zig
+from tapbuild import devcon, msvc, zig
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 
@@ -383,3 +384,32 @@ def test_wdk_without_ti_builds_the_projects_own_tapinstall(devcon_tree: Path) ->
     assert "/NODEFAULTLIB" in link and "/ENTRY:TapinstallStart" in link
     for lib in ("kernel32.lib", "setupapi.lib", "newdev.lib", "cfgmgr32.lib"):
         assert lib in link
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHES))
+def test_ewdk_builds_devcon_sources_statically(
+    devcon_tree: Path, tmp_path: Path, arch: str
+) -> None:
+    """The EWDK's environment as a first build on Windows caches it; then the exact lines."""
+    a = ARCHES[arch]
+    ewdk = tmp_path / "ewdk"
+    (ewdk / "BuildEnv").mkdir(parents=True)
+    (ewdk / "BuildEnv" / "SetupBuildEnv.cmd").write_text("@echo off\r\n")
+    cache, key = msvc.ewdk_cache(ewdk, a, devcon_tree / "build" / "toolchain-env")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    environ = {"WDKContentRoot": SDK, "Version_Number": SDK_VERSION, "PATH": "C:\\EWDK\\bin"}
+    cache.write_text(json.dumps({"key": key, "environ": environ}))
+    ti = make_sources(tmp_path / "devcon")
+    lines = _dry_run(
+        devcon_tree, {}, "toolchain=ewdk", f"ewdk={ewdk}", f"ti={ti}", f"arch={arch}",
+        f"dist/{arch}/tapinstall.exe",
+    )  # fmt: skip
+    tools = sorted(argv[0] for argv in lines)
+    assert tools == ["cl", "cl", "cl", "link", "mc", "rc"]
+    (link,) = [argv for argv in lines if argv[0] == "link"]
+    assert link[:3] == ["link", "/nologo", f"/MACHINE:{a.msvc.upper()}"]
+    assert "/NODEFAULTLIB" not in link
+    lib = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}[arch]
+    assert f'"/LIBPATH:{SDK}Lib\\{SDK_VERSION}\\ucrt\\{lib}"' in link
+    for cl in (argv for argv in lines if argv[0] == "cl"):
+        assert "/MT" in cl and "/EHsc" in cl and "/TP" in cl

@@ -127,6 +127,8 @@ static void OutFailure(TiCommand *cmd, TiOut *o, const TiError *e)
     OutAscii(o, " failed: ");
     if (!e->configRet && cmd->platform->describe != NULL)
         n = cmd->platform->describe(cmd->platform->ctx, e->code, text, TI_DESCRIBE_MAX);
+    if (n > TI_DESCRIBE_MAX)
+        n = TI_DESCRIBE_MAX;
     if (n != 0)
     {
         OutTextN(o, text, n);

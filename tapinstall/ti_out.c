@@ -19,10 +19,27 @@ void OutFlush(TiOut *out)
     out->len = 0;
 }
 
+static int IsHighSurrogate(TiChar c)
+{
+    return c >= 0xD800 && c < 0xDC00;
+}
+
 void OutChar(TiOut *out, TiChar c)
 {
     if (out->len == TI_OUT_BUFFER)
-        OutFlush(out);
+    {
+        /* Never end a write between the two halves of a surrogate pair: the platform may
+         * convert each write to another encoding on its own. */
+        TiChar last = out->buf[TI_OUT_BUFFER - 1];
+        if (IsHighSurrogate(last))
+        {
+            out->len = TI_OUT_BUFFER - 1;
+            OutFlush(out);
+            out->buf[out->len++] = last;
+        }
+        else
+            OutFlush(out);
+    }
     out->buf[out->len++] = c;
 }
 

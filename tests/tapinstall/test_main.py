@@ -408,3 +408,12 @@ def test_non_ascii_text_passes_through(core: tihost.Core) -> None:
     dev = FakeDevice("ROOT\\NET\\0000", ["tap0901"], name="Adaptateur TAP — réseau 🙂")
     r = FakeSystem(devices=[dev]).run(core, ["find", "tap0901"])
     assert r.out.splitlines()[0] == "ROOT\\NET\\0000: Adaptateur TAP — réseau 🙂"
+
+
+@pytest.mark.parametrize("shift", range(4))
+def test_writes_never_split_a_surrogate_pair(core: tihost.Core, shift: int) -> None:
+    """Astral characters across the core's 256-unit buffer stay whole in each write."""
+    name = "x" * shift + "🙂" * 300
+    dev = FakeDevice("ROOT\\NET\\0000", ["tap0901"], name=name)
+    r = FakeSystem(devices=[dev]).run(core, ["find", "tap0901"])
+    assert r.out.splitlines()[0] == f"ROOT\\NET\\0000: {name}"

@@ -304,6 +304,7 @@ class _Session:
         def write(ctx: int, stream: int, text: Units, length: int) -> None:
             assert stream in (1, 2)
             assert 0 < length <= 256
+            assert not 0xD800 <= text[length - 1] < 0xDC00, "a write splits a surrogate pair"
             self.streams[stream].append(text_of(text, length))
 
         def inf_path(ctx: int, inf: Units, full: Units, cap: int, error: PErr) -> int:

@@ -11,10 +11,8 @@
 #include "ti_out.h"
 
 /* The build generates ti_version.h from version.py: TI_VERSION and TI_COMPONENT_ID. */
-#if defined(__has_include)
-#if __has_include("ti_version.h")
+#ifdef TI_HAVE_VERSION_H
 #include "ti_version.h"
-#endif
 #endif
 #ifndef TI_VERSION
 #define TI_VERSION "(development build)"

@@ -32,8 +32,7 @@ extern "C" {
 typedef unsigned short TiChar;
 
 /* Exit codes, as installers expect them (the old devcon-based tapinstall's). */
-enum
-{
+enum {
     TI_EXIT_OK = 0,
     TI_EXIT_REBOOT = 1,
     TI_EXIT_FAIL = 2,
@@ -41,11 +40,11 @@ enum
 };
 
 /* Windows error codes the core explains with a hint (values from winerror.h/setupapi.h). */
-#define TI_ERROR_FILE_NOT_FOUND 2u
-#define TI_ERROR_PATH_NOT_FOUND 3u
-#define TI_ERROR_ACCESS_DENIED 5u
+#define TI_ERROR_FILE_NOT_FOUND  2u
+#define TI_ERROR_PATH_NOT_FOUND  3u
+#define TI_ERROR_ACCESS_DENIED   5u
 #define TI_ERROR_NO_SUCH_DEVINST 0xE000020Bu
-#define TI_ERROR_IN_WOW64 0xE0000235u
+#define TI_ERROR_IN_WOW64        0xE0000235u
 
 /* ---- command line --------------------------------------------------------------------- */
 
@@ -76,23 +75,20 @@ TI_EXPORT int MatchDevice(const TiChar *pattern, const TiChar *instanceId,
 
 /* ---- platform ------------------------------------------------------------------------- */
 
-typedef enum
-{
+typedef enum {
     TI_STREAM_OUT = 1,
     TI_STREAM_ERR = 2,
 } TiStream;
 
 /* Which call failed (an ASCII name) and the code it left: a Windows error code (what
  * GetLastError returns), or a CONFIGRET from a cfgmgr32 call when configRet is set. */
-typedef struct
-{
+typedef struct {
     const char *call;
     uint32_t code;
     int configRet;
 } TiError;
 
-typedef struct
-{
+typedef struct {
     const TiChar *instanceId;
     const TiChar *name;          /* friendly name, else the description; may be NULL */
     const TiChar *hardwareIds;   /* REG_MULTI_SZ; may be NULL */
@@ -100,16 +96,14 @@ typedef struct
     void *handle;                /* the platform's own reference */
 } TiDevice;
 
-typedef enum
-{
+typedef enum {
     TI_STATE_RUNNING,
     TI_STATE_STOPPED,
     TI_STATE_DISABLED,
     TI_STATE_PROBLEM,
 } TiState;
 
-typedef struct
-{
+typedef struct {
     TiState state;
     uint32_t problem; /* CM_PROB_* when state is TI_STATE_PROBLEM */
 } TiStatus;
@@ -118,8 +112,7 @@ typedef struct
 typedef int (*TiDeviceFn)(void *arg, const TiDevice *device);
 
 /* Every operation returns 0 on success, or non-zero with *error filled in. */
-typedef struct
-{
+typedef struct {
     void *ctx;
     void (*write)(void *ctx, TiStream stream, const TiChar *text, size_t len);
     /* Full path of an existing INF file into full[cap]. */

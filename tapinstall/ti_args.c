@@ -41,23 +41,19 @@ size_t ArgsSplit(const TiChar *cmdline, TiChar *strings, TiChar **argv)
 
     /* argv[0]: up to the closing quote, or the first blank; no escapes. */
     argv[argc++] = w;
-    if (*p == '"')
-    {
+    if (*p == '"') {
         ++p;
         while (*p != 0 && *p != '"')
             *w++ = *p++;
         if (*p == '"')
             ++p;
-    }
-    else
-    {
+    } else {
         while (*p != 0 && !IsBlank(*p))
             *w++ = *p++;
     }
     *w++ = 0;
 
-    for (;;)
-    {
+    for (;;) {
         while (IsBlank(*p))
             ++p;
         if (*p == 0)
@@ -65,38 +61,29 @@ size_t ArgsSplit(const TiChar *cmdline, TiChar *strings, TiChar **argv)
 
         argv[argc++] = w;
         int quoted = 0;
-        while (*p != 0 && (quoted || !IsBlank(*p)))
-        {
-            if (*p == '\\')
-            {
+        while (*p != 0 && (quoted || !IsBlank(*p))) {
+            if (*p == '\\') {
                 size_t slashes = 0;
-                while (*p == '\\')
-                {
+                while (*p == '\\') {
                     ++slashes;
                     ++p;
                 }
-                if (*p == '"')
-                {
+                if (*p == '"') {
                     for (size_t i = 0; i < slashes / 2; ++i)
                         *w++ = '\\';
-                    if (slashes % 2 != 0)
-                    {
+                    if (slashes % 2 != 0) {
                         *w++ = '"';
                         ++p;
                     }
                     /* An even count leaves the quote to toggle below. */
-                }
-                else
-                {
+                } else {
                     for (size_t i = 0; i < slashes; ++i)
                         *w++ = '\\';
                 }
                 continue;
             }
-            if (*p == '"')
-            {
-                if (quoted && p[1] == '"')
-                {
+            if (*p == '"') {
+                if (quoted && p[1] == '"') {
                     /* "" inside a quoted part is one literal quote. */
                     *w++ = '"';
                     p += 2;

@@ -19,13 +19,12 @@
 #endif
 
 #define TI_INSTANCE_ID_MAX 201 /* MAX_DEVICE_ID_LEN + 1 */
-#define TI_PATH_MAX 1024
-#define TI_DESCRIBE_MAX 256
+#define TI_PATH_MAX        1024
+#define TI_DESCRIBE_MAX    256
 
 typedef struct TiCommand TiCommand;
 
-typedef struct
-{
+typedef struct {
     const char *name;
     const char *args;    /* as shown in the usage line */
     const char *summary; /* one line for the command list */
@@ -36,8 +35,7 @@ typedef struct
     int (*run)(TiCommand *cmd);
 } TiVerb;
 
-struct TiCommand
-{
+struct TiCommand {
     const TiPlatform *platform;
     const TiVerb *verb;
     TiChar *const *args; /* the arguments after the command name */
@@ -67,8 +65,8 @@ static const TiVerb kVerbs[] = {
      "Fails when no present device has the hardware id; `install` creates one.", 2, 2, 1,
      RunUpdate},
     {"remove", "<id>...", "remove every matching device",
-     "Prints each removed device and a count. Nothing matching is not an error.", 1, NO_LIMIT,
-     0, RunRemove},
+     "Prints each removed device and a count. Nothing matching is not an error.", 1, NO_LIMIT, 0,
+     RunRemove},
     {"hwids", "<id>...", "list matching devices with their hardware and compatible ids",
      "Installers run `hwids <hwid>` and choose `update` when the output contains the\n"
      "hardware id, `install` otherwise.",
@@ -81,7 +79,7 @@ static const TiVerb kVerbs[] = {
 };
 
 #define VERB_COUNT (sizeof kVerbs / sizeof kVerbs[0])
-#define HELP_VERB (VERB_COUNT - 1) /* kept last in the table */
+#define HELP_VERB  (VERB_COUNT - 1) /* kept last in the table */
 
 static const char kAccepted[] = "install, update, remove, hwids, find, status, help";
 
@@ -92,8 +90,7 @@ static TiOut *ErrLine(TiCommand *cmd)
 {
     OutFlush(&cmd->out);
     OutAscii(&cmd->err, "tapinstall: ");
-    if (cmd->verb != NULL)
-    {
+    if (cmd->verb != NULL) {
         OutAscii(&cmd->err, cmd->verb->name);
         OutAscii(&cmd->err, ": ");
     }
@@ -127,16 +124,14 @@ static void OutFailure(TiCommand *cmd, TiOut *o, const TiError *e)
         n = cmd->platform->describe(cmd->platform->ctx, e->code, text, TI_DESCRIBE_MAX);
     if (n > TI_DESCRIBE_MAX)
         n = TI_DESCRIBE_MAX;
-    if (n != 0)
-    {
+    if (n != 0) {
         OutTextN(o, text, n);
         OutChar(o, ' ');
     }
     OutErrorCode(o, e->code, e->configRet);
     if (e->configRet)
         return;
-    switch (e->code)
-    {
+    switch (e->code) {
     case TI_ERROR_ACCESS_DENIED:
         OutAscii(o, "; run tapinstall from an elevated (administrator) prompt");
         break;
@@ -192,8 +187,7 @@ static void OutHelp(TiOut *o)
                 "Usage: tapinstall <command> <arguments>\n"
                 "\n"
                 "Commands:\n");
-    for (size_t i = 0; i < VERB_COUNT; ++i)
-    {
+    for (size_t i = 0; i < VERB_COUNT; ++i) {
         const TiVerb *v = &kVerbs[i];
         size_t width = AsciiLen(v->name) + 1 + AsciiLen(v->args);
         OutAscii(o, "  ");
@@ -221,8 +215,7 @@ static void OutHelp(TiOut *o)
 
 static const TiVerb *FindVerb(const TiChar *name)
 {
-    for (size_t i = 0; i < VERB_COUNT; ++i)
-    {
+    for (size_t i = 0; i < VERB_COUNT; ++i) {
         if (TextIsAscii(name, kVerbs[i].name))
             return &kVerbs[i];
     }
@@ -237,14 +230,12 @@ static int IsHelpOption(const TiChar *arg)
 
 static int RunHelp(TiCommand *cmd)
 {
-    if (cmd->count == 0)
-    {
+    if (cmd->count == 0) {
         OutHelp(&cmd->out);
         return TI_EXIT_OK;
     }
     const TiVerb *v = FindVerb(cmd->args[0]);
-    if (v == NULL)
-    {
+    if (v == NULL) {
         TiOut *o = ErrLine(cmd);
         OutAscii(o, "unknown command '");
         OutText(o, cmd->args[0]);
@@ -260,8 +251,7 @@ static int RunHelp(TiCommand *cmd)
     OutChar(&cmd->out, (TiChar)(v->summary[0] - ('a' - 'A')));
     OutAscii(&cmd->out, v->summary + 1);
     OutAscii(&cmd->out, ".\n");
-    if (v->details != NULL)
-    {
+    if (v->details != NULL) {
         OutAscii(&cmd->out, v->details);
         OutNewline(&cmd->out);
     }
@@ -270,8 +260,7 @@ static int RunHelp(TiCommand *cmd)
 
 /* ---- device listing ------------------------------------------------------------------- */
 
-typedef enum
-{
+typedef enum {
     LIST_HWIDS,
     LIST_FIND,
     LIST_STATUS,
@@ -279,8 +268,7 @@ typedef enum
     LIST_COUNT_EXACT, /* count devices that have args[1] as a hardware or compatible id */
 } TiListKind;
 
-typedef struct
-{
+typedef struct {
     TiCommand *cmd;
     TiListKind kind;
     uint32_t matched;
@@ -291,8 +279,7 @@ typedef struct
 
 static int Matches(const TiCommand *cmd, const TiDevice *d)
 {
-    for (size_t i = 0; i < cmd->count; ++i)
-    {
+    for (size_t i = 0; i < cmd->count; ++i) {
         if (MatchDevice(cmd->args[i], d->instanceId, d->hardwareIds, d->compatibleIds))
             return 1;
     }
@@ -306,8 +293,7 @@ static void OutIdList(TiOut *o, const char *title, const TiChar *ids)
     OutAscii(o, "    ");
     OutAscii(o, title);
     OutAscii(o, ":\n");
-    for (const TiChar *id = ids; *id != 0; id += TextLen(id) + 1)
-    {
+    for (const TiChar *id = ids; *id != 0; id += TextLen(id) + 1) {
         OutAscii(o, "        ");
         OutText(o, id);
         OutNewline(o);
@@ -317,8 +303,7 @@ static void OutIdList(TiOut *o, const char *title, const TiChar *ids)
 static void OutName(TiOut *o, const TiDevice *d)
 {
     OutAscii(o, "    Name:");
-    if (d->name != NULL && d->name[0] != 0)
-    {
+    if (d->name != NULL && d->name[0] != 0) {
         OutChar(o, ' ');
         OutText(o, d->name);
     }
@@ -330,8 +315,7 @@ static void OutStatus(TiWalk *w, const TiDevice *d)
     TiCommand *cmd = w->cmd;
     TiStatus st;
     TiError e = {NULL, 0, 0};
-    if (cmd->platform->status(cmd->platform->ctx, d, &st, &e) != 0)
-    {
+    if (cmd->platform->status(cmd->platform->ctx, d, &st, &e) != 0) {
         TiOut *o = ErrLine(cmd);
         OutText(o, d->instanceId);
         OutAscii(o, ": ");
@@ -341,8 +325,7 @@ static void OutStatus(TiWalk *w, const TiDevice *d)
         return;
     }
     TiOut *o = &cmd->out;
-    switch (st.state)
-    {
+    switch (st.state) {
     case TI_STATE_RUNNING:
         OutAscii(o, "    Driver is running.\n");
         break;
@@ -366,8 +349,7 @@ static void RemoveOne(TiWalk *w, const TiDevice *d)
     TiCommand *cmd = w->cmd;
     TiError e = {NULL, 0, 0};
     int reboot = 0;
-    if (cmd->platform->remove(cmd->platform->ctx, d, &reboot, &e) != 0)
-    {
+    if (cmd->platform->remove(cmd->platform->ctx, d, &reboot, &e) != 0) {
         TiOut *o = ErrLine(cmd);
         OutText(o, d->instanceId);
         OutAscii(o, ": not removed: ");
@@ -378,12 +360,10 @@ static void RemoveOne(TiWalk *w, const TiDevice *d)
     }
     ++w->removed;
     OutText(&cmd->out, d->instanceId);
-    if (reboot)
-    {
+    if (reboot) {
         w->reboot = 1;
         OutAscii(&cmd->out, ": removed; Windows must restart to finish\n");
-    }
-    else
+    } else
         OutAscii(&cmd->out, ": removed\n");
 }
 
@@ -391,8 +371,7 @@ static int HasIdExact(const TiChar *ids, const TiChar *id)
 {
     if (ids == NULL)
         return 0;
-    for (; *ids != 0; ids += TextLen(ids) + 1)
-    {
+    for (; *ids != 0; ids += TextLen(ids) + 1) {
         if (MatchGlob(id, ids))
             return 1;
     }
@@ -403,8 +382,7 @@ static int OnDevice(void *arg, const TiDevice *d)
 {
     TiWalk *w = (TiWalk *)arg;
     TiOut *o = &w->cmd->out;
-    if (w->kind == LIST_COUNT_EXACT)
-    {
+    if (w->kind == LIST_COUNT_EXACT) {
         const TiChar *id = w->cmd->args[1];
         if (HasIdExact(d->hardwareIds, id) || HasIdExact(d->compatibleIds, id))
             ++w->matched;
@@ -413,8 +391,7 @@ static int OnDevice(void *arg, const TiDevice *d)
     if (!Matches(w->cmd, d))
         return 0;
     ++w->matched;
-    switch (w->kind)
-    {
+    switch (w->kind) {
     case LIST_HWIDS:
         OutText(o, d->instanceId);
         OutNewline(o);
@@ -424,8 +401,7 @@ static int OnDevice(void *arg, const TiDevice *d)
         break;
     case LIST_FIND:
         OutText(o, d->instanceId);
-        if (d->name != NULL && d->name[0] != 0)
-        {
+        if (d->name != NULL && d->name[0] != 0) {
             OutAscii(o, ": ");
             OutText(o, d->name);
         }
@@ -478,13 +454,10 @@ static int Walk(TiCommand *cmd, TiListKind kind)
     TiOut *o = &cmd->out;
     if (w.matched == 0)
         OutAscii(o, "No matching devices found.\n");
-    else if (kind == LIST_REMOVE)
-    {
+    else if (kind == LIST_REMOVE) {
         OutUnsigned(o, w.removed);
         OutAscii(o, " device(s) removed.\n");
-    }
-    else
-    {
+    } else {
         OutUnsigned(o, w.matched);
         OutAscii(o, " matching device(s) found.\n");
     }
@@ -539,15 +512,13 @@ static int UpdateDrivers(TiCommand *cmd, const TiChar *inf, const TiChar *hwid)
     OutAscii(&cmd->out, " from ");
     OutText(&cmd->out, inf);
     OutAscii(&cmd->out, ".\n");
-    if (cmd->platform->update(cmd->platform->ctx, inf, hwid, &reboot, &e) != 0)
-    {
+    if (cmd->platform->update(cmd->platform->ctx, inf, hwid, &reboot, &e) != 0) {
         TiOut *o = ErrLine(cmd);
         OutFailure(cmd, o, &e);
         EndErrLine(cmd);
         return TI_EXIT_FAIL;
     }
-    if (reboot)
-    {
+    if (reboot) {
         OutAscii(&cmd->out, "Driver installed; Windows must restart to finish.\n");
         return TI_EXIT_REBOOT;
     }
@@ -566,9 +537,8 @@ static int RunInstall(TiCommand *cmd)
     if (ResolveInf(cmd, inf) != 0)
         return TI_EXIT_FAIL;
     instance[0] = 0;
-    if (cmd->platform->create(cmd->platform->ctx, inf, hwid, &token, instance,
-                              TI_INSTANCE_ID_MAX, &e) != 0)
-    {
+    if (cmd->platform->create(cmd->platform->ctx, inf, hwid, &token, instance, TI_INSTANCE_ID_MAX,
+                              &e) != 0) {
         TiOut *o = ErrLine(cmd);
         OutAscii(o, "creating the device: ");
         OutFailure(cmd, o, &e);
@@ -580,20 +550,16 @@ static int RunInstall(TiCommand *cmd)
     OutAscii(&cmd->out, ".\n");
 
     int rc = UpdateDrivers(cmd, inf, hwid);
-    if (rc == TI_EXIT_FAIL)
-    {
+    if (rc == TI_EXIT_FAIL) {
         TiError de = {NULL, 0, 0};
-        if (cmd->platform->discard(cmd->platform->ctx, token, &de) != 0)
-        {
+        if (cmd->platform->discard(cmd->platform->ctx, token, &de) != 0) {
             TiOut *o = ErrLine(cmd);
             OutAscii(o, "removing the new device ");
             OutText(o, instance);
             OutAscii(o, " again: ");
             OutFailure(cmd, o, &de);
             EndErrLine(cmd);
-        }
-        else
-        {
+        } else {
             OutAscii(&cmd->out, "Removed device ");
             OutText(&cmd->out, instance);
             OutAscii(&cmd->out, " again.\n");
@@ -616,8 +582,7 @@ static int RunUpdate(TiCommand *cmd)
     WalkInit(&w, cmd, LIST_COUNT_EXACT);
     if (Enumerate(cmd, &w) != 0)
         return TI_EXIT_FAIL;
-    if (w.matched == 0)
-    {
+    if (w.matched == 0) {
         TiOut *o = ErrLine(cmd);
         OutAscii(o, "no present device has the hardware id '");
         OutText(o, cmd->args[1]);
@@ -632,8 +597,7 @@ static int RunUpdate(TiCommand *cmd)
 
 static int HasWildcard(const TiChar *s)
 {
-    for (; *s != 0; ++s)
-    {
+    for (; *s != 0; ++s) {
         if (*s == '*')
             return 1;
     }
@@ -645,10 +609,8 @@ static int CheckArgs(TiCommand *cmd)
     const TiVerb *v = cmd->verb;
     if (cmd->count < v->minArgs || (v->maxArgs != NO_LIMIT && cmd->count > v->maxArgs))
         return Usage(cmd);
-    for (size_t i = 0; i < cmd->count; ++i)
-    {
-        if (cmd->args[i][0] == 0)
-        {
+    for (size_t i = 0; i < cmd->count; ++i) {
+        if (cmd->args[i][0] == 0) {
             TiOut *o = ErrLine(cmd);
             OutAscii(o, "argument ");
             OutUnsigned(o, (uint32_t)(i + 1));
@@ -658,11 +620,9 @@ static int CheckArgs(TiCommand *cmd)
             return TI_EXIT_USAGE;
         }
     }
-    if (v->exactId)
-    {
+    if (v->exactId) {
         const TiChar *id = cmd->args[cmd->count - 1];
-        if (id[0] == '@' || HasWildcard(id))
-        {
+        if (id[0] == '@' || HasWildcard(id)) {
             TiOut *o = ErrLine(cmd);
             OutAscii(o, "hardware id '");
             OutText(o, id);
@@ -686,8 +646,7 @@ int TiMain(size_t argc, TiChar *const *argv, const TiPlatform *platform)
     OutInit(&cmd.out, platform, TI_STREAM_OUT);
     OutInit(&cmd.err, platform, TI_STREAM_ERR);
 
-    if (argc < 2)
-    {
+    if (argc < 2) {
         TiOut *o = ErrLine(&cmd);
         OutAscii(o, "no command given; accepted: ");
         OutAscii(o, kAccepted);
@@ -697,8 +656,7 @@ int TiMain(size_t argc, TiChar *const *argv, const TiPlatform *platform)
     }
     const TiChar *name = argv[1];
     cmd.verb = IsHelpOption(name) ? &kVerbs[HELP_VERB] : FindVerb(name);
-    if (cmd.verb == NULL)
-    {
+    if (cmd.verb == NULL) {
         TiOut *o = ErrLine(&cmd);
         OutAscii(o, (name[0] == '-' || name[0] == '/') ? "unknown option '" : "unknown command '");
         OutText(o, name);

@@ -21,16 +21,13 @@ int MatchGlob(const TiChar *pattern, const TiChar *text)
     const TiChar *starP = NULL;
     const TiChar *starT = NULL;
 
-    while (*t != 0)
-    {
-        if (*p == '*')
-        {
+    while (*t != 0) {
+        if (*p == '*') {
             starP = ++p;
             starT = t;
             continue;
         }
-        if (*p != 0 && Fold(*p) == Fold(*t))
-        {
+        if (*p != 0 && Fold(*p) == Fold(*t)) {
             ++p;
             ++t;
             continue;
@@ -50,8 +47,7 @@ int MatchGlob(const TiChar *pattern, const TiChar *text)
 static const TiChar *AfterRoot(const TiChar *id)
 {
     static const char root[] = "root\\";
-    for (size_t i = 0; root[i] != '\0'; ++i)
-    {
+    for (size_t i = 0; root[i] != '\0'; ++i) {
         if (Fold(id[i]) != (TiChar)root[i])
             return NULL;
     }
@@ -62,8 +58,7 @@ static int MatchIdList(const TiChar *pattern, const TiChar *ids)
 {
     if (ids == NULL)
         return 0;
-    for (const TiChar *id = ids; *id != 0;)
-    {
+    for (const TiChar *id = ids; *id != 0;) {
         const TiChar *rest = AfterRoot(id);
         if (MatchGlob(pattern, id) || (rest != NULL && MatchGlob(pattern, rest)))
             return 1;

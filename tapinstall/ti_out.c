@@ -26,18 +26,15 @@ static int IsHighSurrogate(TiChar c)
 
 void OutChar(TiOut *out, TiChar c)
 {
-    if (out->len == TI_OUT_BUFFER)
-    {
+    if (out->len == TI_OUT_BUFFER) {
         /* Never end a write between the two halves of a surrogate pair: the platform may
          * convert each write to another encoding on its own. */
         TiChar last = out->buf[TI_OUT_BUFFER - 1];
-        if (IsHighSurrogate(last))
-        {
+        if (IsHighSurrogate(last)) {
             out->len = TI_OUT_BUFFER - 1;
             OutFlush(out);
             out->buf[out->len++] = last;
-        }
-        else
+        } else
             OutFlush(out);
     }
     out->buf[out->len++] = c;
@@ -65,8 +62,7 @@ void OutUnsigned(TiOut *out, uint32_t value)
 {
     char digits[10];
     size_t n = 0;
-    do
-    {
+    do {
         digits[n++] = (char)('0' + value % 10u);
         value /= 10u;
     } while (value != 0);
@@ -109,8 +105,7 @@ static TiChar FoldAscii(TiChar c)
 int TextIsAscii(const TiChar *text, const char *ascii)
 {
     size_t i = 0;
-    for (; ascii[i] != '\0'; ++i)
-    {
+    for (; ascii[i] != '\0'; ++i) {
         if (FoldAscii(text[i]) != FoldAscii((TiChar)(unsigned char)ascii[i]))
             return 0;
     }
@@ -122,8 +117,7 @@ size_t TextCopy(TiChar *dst, size_t cap, const TiChar *src)
     size_t n = 0;
     if (cap == 0)
         return 0;
-    while (n + 1 < cap && src[n] != 0)
-    {
+    while (n + 1 < cap && src[n] != 0) {
         dst[n] = src[n];
         ++n;
     }

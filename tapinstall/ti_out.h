@@ -10,8 +10,7 @@
 
 #define TI_OUT_BUFFER 256
 
-typedef struct
-{
+typedef struct {
     const TiPlatform *platform;
     TiStream stream;
     size_t len;

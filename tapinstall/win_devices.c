@@ -17,8 +17,7 @@
 
 #define INSTANCE_ID_CHARS (MAX_DEVICE_ID_LEN + 1)
 
-typedef struct
-{
+typedef struct {
     HDEVINFO set;
     SP_DEVINFO_DATA data;
 } WinDeviceRef;
@@ -71,9 +70,7 @@ static TiChar *GetTextProperty(HDEVINFO set, SP_DEVINFO_DATA *data, DWORD proper
     TiChar *text = WinAlloc(size + 2 * sizeof(TiChar));
     if (text == NULL)
         return NULL;
-    if (!SetupDiGetDeviceRegistryPropertyW(set, data, property, &type, (BYTE *)text, size,
-                                           NULL))
-    {
+    if (!SetupDiGetDeviceRegistryPropertyW(set, data, property, &type, (BYTE *)text, size, NULL)) {
         WinFree(text);
         return NULL;
     }
@@ -88,14 +85,12 @@ int WinEnumerate(void *ctx, TiDeviceFn fn, void *arg, TiError *error)
         return Fail(error, "SetupDiGetClassDevs");
 
     int rc = 0;
-    for (DWORD index = 0;; ++index)
-    {
+    for (DWORD index = 0;; ++index) {
         WinDeviceRef ref;
         TiChar instance[INSTANCE_ID_CHARS];
         ref.set = set;
         ref.data.cbSize = sizeof ref.data;
-        if (!SetupDiEnumDeviceInfo(set, index, &ref.data))
-        {
+        if (!SetupDiEnumDeviceInfo(set, index, &ref.data)) {
             if (GetLastError() != ERROR_NO_MORE_ITEMS)
                 rc = Fail(error, "SetupDiEnumDeviceInfo");
             break;
@@ -132,20 +127,17 @@ int WinStatus(void *ctx, const TiDevice *device, TiStatus *status, TiError *erro
     ULONG flags = 0;
     ULONG problem = 0;
     CONFIGRET cr = CM_Get_DevNode_Status(&flags, &problem, ref->data.DevInst, 0);
-    if (cr != CR_SUCCESS)
-    {
+    if (cr != CR_SUCCESS) {
         error->call = "CM_Get_DevNode_Status";
         error->code = (uint32_t)cr;
         error->configRet = 1;
         return -1;
     }
     status->problem = 0;
-    if (flags & DN_HAS_PROBLEM)
-    {
+    if (flags & DN_HAS_PROBLEM) {
         status->state = problem == CM_PROB_DISABLED ? TI_STATE_DISABLED : TI_STATE_PROBLEM;
         status->problem = (uint32_t)problem;
-    }
-    else if (flags & DN_STARTED)
+    } else if (flags & DN_STARTED)
         status->state = TI_STATE_RUNNING;
     else
         status->state = TI_STATE_STOPPED;
@@ -161,26 +153,22 @@ static int RemoveDevice(HDEVINFO set, SP_DEVINFO_DATA *data, int *reboot, TiErro
     params.ClassInstallHeader.cbSize = sizeof params.ClassInstallHeader;
     params.ClassInstallHeader.InstallFunction = DIF_REMOVE;
     params.Scope = DI_REMOVEDEVICE_GLOBAL;
-    if (!SetupDiSetClassInstallParamsW(set, data, &params.ClassInstallHeader, sizeof params))
-    {
+    if (!SetupDiSetClassInstallParamsW(set, data, &params.ClassInstallHeader, sizeof params)) {
         /* Wine's SetupAPI does not implement this call. DIF_REMOVE without parameters is a
          * global removal for the default handler, so try that before giving up. */
         TiError setError;
         Fail(&setError, "SetupDiSetClassInstallParams");
-        if (!SetupDiCallClassInstaller(DIF_REMOVE, set, data))
-        {
+        if (!SetupDiCallClassInstaller(DIF_REMOVE, set, data)) {
             *error = setError;
             return -1;
         }
-    }
-    else if (!SetupDiCallClassInstaller(DIF_REMOVE, set, data))
+    } else if (!SetupDiCallClassInstaller(DIF_REMOVE, set, data))
         return Fail(error, "SetupDiCallClassInstaller(DIF_REMOVE)");
 
     SP_DEVINSTALL_PARAMS_W install;
     memset(&install, 0, sizeof install);
     install.cbSize = sizeof install;
-    if (reboot != NULL)
-    {
+    if (reboot != NULL) {
         *reboot = SetupDiGetDeviceInstallParamsW(set, data, &install) &&
                   (install.Flags & (DI_NEEDREBOOT | DI_NEEDRESTART)) != 0;
     }
@@ -209,8 +197,7 @@ int WinCreate(void *ctx, const TiChar *inf, const TiChar *hwid, void **token, Ti
     size_t idLen = TextLen(hwid);
     /* REG_MULTI_SZ: the id, its terminator and the list's. */
     TiChar *ids = WinAlloc((idLen + 2) * sizeof(TiChar));
-    if (ref == NULL || ids == NULL)
-    {
+    if (ref == NULL || ids == NULL) {
         WinFree(ids);
         WinFree(ref);
         return FailWith(error, "HeapAlloc", ERROR_NOT_ENOUGH_MEMORY);
@@ -219,31 +206,26 @@ int WinCreate(void *ctx, const TiChar *inf, const TiChar *hwid, void **token, Ti
 
     int rc = -1;
     ref->set = SetupDiCreateDeviceInfoList(&classGuid, NULL);
-    if (ref->set == INVALID_HANDLE_VALUE)
-    {
+    if (ref->set == INVALID_HANDLE_VALUE) {
         Fail(error, "SetupDiCreateDeviceInfoList");
         goto cleanup;
     }
     ref->data.cbSize = sizeof ref->data;
     if (!SetupDiCreateDeviceInfoW(ref->set, className, &classGuid, NULL, NULL, DICD_GENERATE_ID,
-                                  &ref->data))
-    {
+                                  &ref->data)) {
         Fail(error, "SetupDiCreateDeviceInfo");
         goto cleanup;
     }
     if (!SetupDiSetDeviceRegistryPropertyW(ref->set, &ref->data, SPDRP_HARDWAREID, (BYTE *)ids,
-                                           (DWORD)((idLen + 2) * sizeof(TiChar))))
-    {
+                                           (DWORD)((idLen + 2) * sizeof(TiChar)))) {
         Fail(error, "SetupDiSetDeviceRegistryProperty(HARDWAREID)");
         goto cleanup;
     }
-    if (!SetupDiCallClassInstaller(DIF_REGISTERDEVICE, ref->set, &ref->data))
-    {
+    if (!SetupDiCallClassInstaller(DIF_REGISTERDEVICE, ref->set, &ref->data)) {
         Fail(error, "SetupDiCallClassInstaller(DIF_REGISTERDEVICE)");
         goto cleanup;
     }
-    if (!SetupDiGetDeviceInstanceIdW(ref->set, &ref->data, instanceId, (DWORD)cap, NULL))
-    {
+    if (!SetupDiGetDeviceInstanceIdW(ref->set, &ref->data, instanceId, (DWORD)cap, NULL)) {
         TiError ignored;
         Fail(error, "SetupDiGetDeviceInstanceId");
         RemoveDevice(ref->set, &ref->data, NULL, &ignored);
@@ -254,8 +236,7 @@ int WinCreate(void *ctx, const TiChar *inf, const TiChar *hwid, void **token, Ti
     rc = 0;
 
 cleanup:
-    if (ref != NULL)
-    {
+    if (ref != NULL) {
         /* Destroying the list drops a device that was created but never registered. */
         if (ref->set != INVALID_HANDLE_VALUE)
             SetupDiDestroyDeviceInfoList(ref->set);
@@ -297,14 +278,13 @@ int WinUpdate(void *ctx, const TiChar *inf, const TiChar *hwid, int *reboot, TiE
 
 static size_t FormatSystem(DWORD code, TiChar *buf, size_t cap)
 {
-    DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
-                             code, 0, buf, (DWORD)cap, NULL);
+    DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code,
+                             0, buf, (DWORD)cap, NULL);
     /* One line: no trailing blanks, line ends or period. */
-    while (n != 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\r' || buf[n - 1] == '\n' ||
-                      buf[n - 1] == '.'))
+    while (n != 0 &&
+           (buf[n - 1] == ' ' || buf[n - 1] == '\r' || buf[n - 1] == '\n' || buf[n - 1] == '.'))
         --n;
-    for (DWORD i = 0; i < n; ++i)
-    {
+    for (DWORD i = 0; i < n; ++i) {
         if (buf[i] == '\r' || buf[i] == '\n')
             buf[i] = ' ';
     }

@@ -26,8 +26,7 @@ void WinFree(void *p)
 
 static void WriteBytes(HANDLE h, const char *bytes, DWORD len)
 {
-    while (len != 0)
-    {
+    while (len != 0) {
         DWORD written = 0;
         if (!WriteFile(h, bytes, len, &written, NULL) || written == 0)
             return;
@@ -48,10 +47,8 @@ static void ConsoleWrite(void *ctx, TiStream stream, const TiChar *text, size_t 
     (void)ctx;
     if (h == NULL || h == INVALID_HANDLE_VALUE)
         return;
-    if (GetConsoleMode(h, &mode))
-    {
-        while (len != 0)
-        {
+    if (GetConsoleMode(h, &mode)) {
+        while (len != 0) {
             DWORD n = len > 4096 ? 4096 : (DWORD)len;
             DWORD written = 0;
             if (!WriteConsoleW(h, text, n, &written, NULL) || written == 0)
@@ -65,8 +62,7 @@ static void ConsoleWrite(void *ctx, TiStream stream, const TiChar *text, size_t 
     UINT cp = GetConsoleOutputCP();
     if (cp == 0)
         cp = CP_OEMCP;
-    while (len != 0)
-    {
+    while (len != 0) {
         WCHAR wide[2 * WRITE_CHUNK];
         char bytes[4 * 2 * WRITE_CHUNK];
         size_t take = len > WRITE_CHUNK ? WRITE_CHUNK : len;
@@ -74,8 +70,7 @@ static void ConsoleWrite(void *ctx, TiStream stream, const TiChar *text, size_t 
         if (take < len && take > 1 && text[take - 1] >= 0xD800 && text[take - 1] < 0xDC00)
             --take;
         int n = 0;
-        for (size_t i = 0; i < take; ++i)
-        {
+        for (size_t i = 0; i < take; ++i) {
             if (text[i] == '\n')
                 wide[n++] = L'\r';
             wide[n++] = text[i];
@@ -96,7 +91,7 @@ __attribute__((noinline))
 static int Run(void)
 {
     static const TiPlatform platform = {
-        NULL,      ConsoleWrite, WinInfPath, WinEnumerate, WinStatus, WinRemove,
+        NULL,      ConsoleWrite, WinInfPath, WinEnumerate, WinStatus,   WinRemove,
         WinCreate, WinDiscard,   WinRelease, WinUpdate,    WinDescribe,
     };
     const TiChar *cmdline = GetCommandLineW();

@@ -22,17 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _copy_tree(dest: Path) -> None:
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    for rel in files.decode().split("\0"):
-        if rel and (ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dest / rel)
+from tapbuild.sourcetree import copy_tree
 
 
 def _scons(tree: Path, *args: str) -> str:
@@ -64,7 +54,7 @@ def _run_all(tree: Path, commands: list[str], jobs: int) -> None:
 def run(jobs: int = 2, log: Callable[[str], None] = print) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="tap-bench-") as tmp:
         tree = Path(tmp)
-        _copy_tree(tree)
+        copy_tree(tree)
         j = f"-j{jobs}"
         _scons(tree, j)  # warm zig's compile cache and its self-built tools
         shutil.rmtree(tree / "build")

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from tapbuild.errors import TapError
+from tapbuild.sourcetree import tracked_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def c_sources(root: Path = ROOT) -> list[Path]:
     """Every tracked .c and .h file of the project."""
-    out = subprocess.run(
-        ["git", "ls-files", "-z", "--", "*.c", "*.h"], cwd=root, capture_output=True, check=True
-    ).stdout.decode()
-    return [root / p for p in out.split("\0") if p]
+    return tracked_files(root, "*.c", "*.h")
 
 
 def clang_format() -> str:

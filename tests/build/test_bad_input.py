@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import scons
+from sconsrun import scons
 
 
 @pytest.fixture(scope="module")

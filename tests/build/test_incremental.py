@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import scons
+from sconsrun import scons
 
 pytestmark = pytest.mark.slow
 

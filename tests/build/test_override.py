@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pefile
 import pytest
-from conftest import scons
+from sconsrun import scons
 
 pytestmark = pytest.mark.slow
 

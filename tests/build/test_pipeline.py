@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pefile
 import pytest
-from conftest import scons
+from sconsrun import scons
 from tapbuild import pecheck
 from tapbuild.arch import ARCHES
 from tapbuild.imports import load_table

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,19 +10,10 @@ from pathlib import Path
 import pytest
 from signtest_util import Tsa, base_env, osslsigncode_verify
 from tapbuild import authenticode, catalog
+from tapbuild.sourcetree import copy_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.tool("osslsigncode", "openssl")]
-
-
-def copy_tree(dest: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
-                           check=True).stdout.decode().split("\0")  # fmt: skip
-    for rel in files:
-        if rel and (ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dest / rel)
-    return dest
 
 
 def run(tree: Path, *argv: str, env: dict[str, str]) -> str:

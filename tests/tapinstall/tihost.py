@@ -8,15 +8,14 @@ The real SetupAPI layer runs under wine (test_wine.py).
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import shutil
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Any
+
+from sconsrun import scons as scons  # re-exported: tihost.scons(...)
+from tapbuild import sourcetree
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIR = ROOT / "tapinstall"
@@ -54,26 +53,9 @@ def build_core(out_dir: Path) -> Path:
     return out
 
 
-@cache
-def _build_helpers() -> Any:
-    """tests/build's tree copy and scons runner: one implementation for every test area."""
-    path = ROOT / "tests" / "build" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_tap_build_helpers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def copy_tree(dest: Path) -> Path:
-    """A copy of the source tree (tracked and unignored files) to build in."""
-    return _build_helpers().copy_tree(dest)  # type: ignore[no-any-return]
-
-
-def scons(tree: Path, *args: str, check: bool = True) -> Any:
-    """Run scons -Q in a tree; the result has returncode, stdout, stderr."""
-    return _build_helpers().scons(tree, *args, check=check)
+    """A copy of the source tree (tracked files) to build in."""
+    return sourcetree.copy_tree(dest)
 
 
 # ---- UTF-16 <-> Python ----------------------------------------------------------------------

@@ -1,0 +1,398 @@
+/*
+ * The driver simulator's host services on Windows (run under wine64): output, the script,
+ * memory with guard pages, symbols for call sites (dbghelp reads the program's PDB), and the
+ * vectored exception handler that emulates CR8 (the IRQL) and reports access faults.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <windows.h>
+#include <dbghelp.h>
+#include <fcntl.h>
+#include <io.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+#define ARENA_SIZE ((size_t)64 << 30) /* address space for guarded blocks, never reused */
+#define PAGE       ((size_t)4096)
+
+static FILE *script;
+static unsigned char *arena;
+static size_t arena_used;
+static int symbols_ready;
+
+/* ---- The exception handler ------------------------------------------------------------ */
+
+/* The general-purpose register a ModRM r/m field (with REX.B) names, in CONTEXT order. */
+static DWORD64 *context_register(CONTEXT *ctx, unsigned index)
+{
+    DWORD64 *regs[16] = {&ctx->Rax, &ctx->Rcx, &ctx->Rdx, &ctx->Rbx, &ctx->Rsp, &ctx->Rbp,
+                         &ctx->Rsi, &ctx->Rdi, &ctx->R8,  &ctx->R9,  &ctx->R10, &ctx->R11,
+                         &ctx->R12, &ctx->R13, &ctx->R14, &ctx->R15};
+    return regs[index & 15];
+}
+
+/* mov r64, cr8 (REX 0F 20 /r with REX.R: cr8) and mov cr8, r64 (REX 0F 22 /r): the only
+ * privileged instructions kernel code compiled for amd64 uses for the IRQL. */
+static int emulate_cr8(CONTEXT *ctx)
+{
+    const unsigned char *ip = (const unsigned char *)ctx->Rip;
+    unsigned rex = 0, at = 0;
+
+    if ((ip[0] & 0xF0) == 0x40) {
+        rex = ip[0];
+        at = 1;
+    }
+    if (ip[at] != 0x0F || (ip[at + 1] != 0x20 && ip[at + 1] != 0x22)) {
+        return 0;
+    }
+    unsigned modrm = ip[at + 2];
+    unsigned cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+    unsigned reg = (modrm & 7) | ((rex & 1) ? 8 : 0);
+    if ((modrm & 0xC0) != 0xC0 || cr != 8) {
+        return 0;
+    }
+    if (ip[at + 1] == 0x20) {
+        *context_register(ctx, reg) = sim_cr8_read();
+    } else {
+        sim_cr8_write((unsigned)(*context_register(ctx, reg) & 15), ip);
+    }
+    ctx->Rip += at + 3;
+    return 1;
+}
+
+static LONG CALLBACK exception_handler(EXCEPTION_POINTERS *info)
+{
+    EXCEPTION_RECORD *rec = info->ExceptionRecord;
+
+    switch (rec->ExceptionCode) {
+    case EXCEPTION_PRIV_INSTRUCTION:
+        if (emulate_cr8(info->ContextRecord)) {
+            return EXCEPTION_CONTINUE_EXECUTION;
+        }
+        break;
+    case EXCEPTION_ACCESS_VIOLATION:
+    case EXCEPTION_IN_PAGE_ERROR:
+        sim_fault(rec->ExceptionAddress, (const void *)rec->ExceptionInformation[1],
+                  rec->ExceptionInformation[0] == 1, rec->ExceptionCode);
+    case 0x406D1388: /* thread naming by debuggers */
+    case DBG_PRINTEXCEPTION_C:
+    case DBG_PRINTEXCEPTION_WIDE_C:
+        return EXCEPTION_CONTINUE_SEARCH;
+    default:
+        break;
+    }
+    sim_fault(rec->ExceptionAddress, NULL, -1, rec->ExceptionCode);
+}
+
+/* ---- Setup, output, script ---------------------------------------------------------------- */
+
+void host_init(void)
+{
+    _setmode(_fileno(stdout), _O_BINARY);
+    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    AddVectoredExceptionHandler(1, exception_handler);
+    SymSetOptions(SYMOPT_LOAD_LINES | SYMOPT_DEFERRED_LOADS | SYMOPT_UNDNAME);
+    symbols_ready = SymInitialize(GetCurrentProcess(), NULL, TRUE) != FALSE;
+    arena = VirtualAlloc(NULL, ARENA_SIZE, MEM_RESERVE, PAGE_NOACCESS);
+    if (arena == NULL) {
+        fprintf(stdout, "host: cannot reserve %zu bytes of address space\n", ARENA_SIZE);
+        host_exit(70);
+    }
+}
+
+void host_vline(const char *fmt, va_list ap)
+{
+    vfprintf(stdout, fmt, ap);
+    fputc('\n', stdout);
+}
+
+void host_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    host_vline(fmt, ap);
+    va_end(ap);
+}
+
+size_t host_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, cap, fmt, ap);
+    if (n < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+size_t host_format(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = host_vformat(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* UTF-16 to ASCII for log text (non-ASCII becomes '?'). */
+static size_t put_wide(char *out, size_t cap, const unsigned short *s, size_t count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count && s[i] != 0 && n + 1 < cap; i++) {
+        out[n++] = s[i] < 0x80 ? (char)s[i] : '?';
+    }
+    out[n] = '\0';
+    return n;
+}
+
+size_t host_kformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    size_t n = 0;
+    va_list args;
+
+    va_copy(args, ap);
+    buf[0] = '\0';
+    while (*fmt != '\0' && n + 1 < cap) {
+        if (*fmt != '%') {
+            buf[n++] = *fmt++;
+            buf[n] = '\0';
+            continue;
+        }
+        /* One conversion: flags, width, precision, length, type. */
+        char spec[32];
+        size_t s = 0;
+        const char *start = fmt++;
+        while (*fmt != '\0' && strchr("-+ #0123456789.*", *fmt) != NULL && s < 16) {
+            fmt++, s++;
+        }
+        int wide = 0, longlong = 0, lng = 0, size_t_arg = 0;
+        for (;;) {
+            if (*fmt == 'w') {
+                wide = 1, fmt++;
+            } else if (*fmt == 'l' && fmt[1] == 'l') {
+                longlong = 1, fmt += 2;
+            } else if (*fmt == 'I' && fmt[1] == '6' && fmt[2] == '4') {
+                longlong = 1, fmt += 3;
+            } else if (*fmt == 'l') {
+                lng = 1, fmt++;
+            } else if (*fmt == 'h') {
+                fmt++;
+            } else if (*fmt == 'z' || *fmt == 'I') {
+                size_t_arg = 1, fmt++;
+            } else {
+                break;
+            }
+        }
+        char type = *fmt != '\0' ? *fmt++ : '%';
+        size_t flags_len = (size_t)(fmt - start);
+        if (flags_len >= sizeof(spec)) {
+            break;
+        }
+        switch (type) {
+        case '%':
+            buf[n++] = '%';
+            buf[n] = '\0';
+            break;
+        case 'Z': {
+            const void *str = va_arg(args, const void *);
+            if (str == NULL) {
+                n += host_format(buf + n, cap - n, "(null)");
+            } else if (wide) {
+                const struct {
+                    unsigned short Length, MaximumLength;
+                    const unsigned short *Buffer;
+                } *u = str;
+                n += put_wide(buf + n, cap - n, u->Buffer, u->Length / 2u);
+            } else {
+                const struct {
+                    unsigned short Length, MaximumLength;
+                    const char *Buffer;
+                } *a = str;
+                n += host_format(buf + n, cap - n, "%.*s", (int)a->Length, a->Buffer);
+            }
+            break;
+        }
+        case 's':
+        case 'S':
+            if (wide || type == 'S') {
+                const unsigned short *w = va_arg(args, const unsigned short *);
+                n += w ? put_wide(buf + n, cap - n, w, (size_t)-1)
+                       : host_format(buf + n, cap - n, "(null)");
+                break;
+            }
+            memcpy(spec, start, flags_len);
+            spec[flags_len] = '\0';
+            n += host_format(buf + n, cap - n, spec, va_arg(args, const char *));
+            break;
+        case 'c':
+            buf[n++] = (char)va_arg(args, int);
+            buf[n] = '\0';
+            break;
+        case 'p':
+            n += host_format(buf + n, cap - n, "%p", va_arg(args, void *));
+            break;
+        case 'd':
+        case 'i':
+        case 'u':
+        case 'x':
+        case 'X':
+        case 'o': {
+            /* Rebuild the conversion with C99 length modifiers. */
+            size_t k = 0;
+            spec[k++] = '%';
+            for (const char *f = start + 1; f < fmt - 1 && k < 20; f++) {
+                if (strchr("-+ #0123456789.", *f) != NULL) {
+                    spec[k++] = *f;
+                }
+            }
+            if (longlong || size_t_arg) {
+                spec[k++] = 'l';
+                spec[k++] = 'l';
+                spec[k++] = type;
+                spec[k] = '\0';
+                n += host_format(buf + n, cap - n, spec,
+                                 longlong ? va_arg(args, long long)
+                                          : (long long)va_arg(args, size_t));
+            } else {
+                (void)lng; /* long is 32 bits on Windows */
+                spec[k++] = type;
+                spec[k] = '\0';
+                n += host_format(buf + n, cap - n, spec, va_arg(args, int));
+            }
+            break;
+        }
+        default:
+            n += host_format(buf + n, cap - n, "%%%c", type);
+            break;
+        }
+    }
+    va_end(args);
+    return n;
+}
+
+void host_exit(int code)
+{
+    fflush(stdout);
+    fflush(stderr);
+    ExitProcess((UINT)code);
+}
+
+void host_describe(const void *addr, char *buf, size_t cap)
+{
+    HANDLE process = GetCurrentProcess();
+    union {
+        SYMBOL_INFO info;
+        char space[sizeof(SYMBOL_INFO) + 256];
+    } sym;
+    DWORD64 displacement = 0;
+    DWORD line_displacement = 0;
+    IMAGEHLP_LINE64 line;
+
+    if (addr == NULL) {
+        host_format(buf, cap, "(unknown)");
+        return;
+    }
+    memset(&sym, 0, sizeof(sym));
+    sym.info.SizeOfStruct = sizeof(SYMBOL_INFO);
+    sym.info.MaxNameLen = 255;
+    memset(&line, 0, sizeof(line));
+    line.SizeOfStruct = sizeof(line);
+    if (symbols_ready && SymFromAddr(process, (DWORD64)(ULONG_PTR)addr, &displacement, &sym.info)) {
+        size_t n =
+            host_format(buf, cap, "%s+0x%llx", sym.info.Name, (unsigned long long)displacement);
+        if (SymGetLineFromAddr64(process, (DWORD64)(ULONG_PTR)addr, &line_displacement, &line)) {
+            const char *file = line.FileName;
+            /* Paths as the tree names them: from driver/ or tests/ on. */
+            const char *rel = strstr(file, "driver\\");
+            rel = rel ? rel : strstr(file, "driver/");
+            rel = rel ? rel : strstr(file, "tests\\");
+            rel = rel ? rel : strstr(file, "tests/");
+            host_format(buf + n, cap - n, " (%s:%lu)", rel ? rel : file, line.LineNumber);
+            for (char *p = buf + n; *p; p++) {
+                if (*p == '\\') {
+                    *p = '/';
+                }
+            }
+        }
+        return;
+    }
+    host_format(buf, cap, "%p", addr);
+}
+
+int host_read_line(char *buf, size_t cap)
+{
+    if (script == NULL) {
+        script = stdin;
+    }
+    if (fgets(buf, (int)cap, script) == NULL) {
+        return 0;
+    }
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+        buf[--n] = '\0';
+    }
+    return 1;
+}
+
+int host_open_script(const char *path)
+{
+    script = fopen(path, "rb");
+    return script != NULL;
+}
+
+/* ---- Memory -------------------------------------------------------------------------------- */
+
+void *host_malloc(size_t size)
+{
+    void *p = calloc(1, size ? size : 1);
+    if (p == NULL) {
+        fprintf(stdout, "host: out of memory (%zu bytes)\n", size);
+        host_exit(70);
+    }
+    return p;
+}
+
+void *host_realloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (q == NULL) {
+        fprintf(stdout, "host: out of memory (%zu bytes)\n", size);
+        host_exit(70);
+    }
+    return q;
+}
+
+void host_free(void *p)
+{
+    free(p);
+}
+
+void *host_guarded_alloc(size_t size, void **base, size_t *span)
+{
+    size_t rounded = (size + 15) & ~(size_t)15;
+    size_t pages = (rounded + PAGE - 1) / PAGE;
+    if (pages == 0) {
+        pages = 1;
+    }
+    size_t need = (pages + 1) * PAGE; /* + the guard page */
+    if (arena_used + need > ARENA_SIZE) {
+        fprintf(stdout, "host: guarded arena exhausted\n");
+        host_exit(70);
+    }
+    unsigned char *region = arena + arena_used;
+    arena_used += need;
+    if (VirtualAlloc(region, pages * PAGE, MEM_COMMIT, PAGE_READWRITE) == NULL) {
+        fprintf(stdout, "host: cannot commit %zu pages\n", pages);
+        host_exit(70);
+    }
+    *base = region;
+    *span = need;
+    return region + pages * PAGE - rounded;
+}
+
+void host_guarded_decommit(void *base, size_t span)
+{
+    VirtualFree(base, span - PAGE, MEM_DECOMMIT);
+}

@@ -1,0 +1,15 @@
+/*
+ * Documented NDIS functions the simulator implements that the driver's declarations
+ * (driver/decl) do not declare (yet): the driver may start calling them. Declared exactly as
+ * the NDIS reference gives them, so a later declaration in driver/decl is the same one.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+/* MiniportPause / MiniportRestart / MiniportResetEx returned NDIS_STATUS_PENDING. */
+DECLSPEC_IMPORT VOID NTAPI NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
+DECLSPEC_IMPORT VOID NTAPI NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                NDIS_STATUS Status);
+DECLSPEC_IMPORT VOID NTAPI NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
+                                              BOOLEAN AddressingReset);

@@ -6,6 +6,8 @@ compiler takes it without headers or a preprocessor: ``zig rc`` and ``rc.exe`` a
 
 from __future__ import annotations
 
+from typing import Any
+
 from tapbuild.versioninfo import Product
 
 VOS_NT_WINDOWS32 = 0x00040004
@@ -75,3 +77,13 @@ def rc_text(
         "END",
     ]
     return "\n".join(lines) + "\n"
+
+
+def read_strings(pe: Any) -> dict[str, str]:
+    """The StringFileInfo values of a parsed image's version resource (``pefile.PE``)."""
+    return {
+        key.decode(): value.decode()
+        for info in getattr(pe, "FileInfo", [[]])[0]
+        for table in getattr(info, "StringTable", [])
+        for key, value in table.entries.items()
+    }

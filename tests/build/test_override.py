@@ -8,6 +8,7 @@ from pathlib import Path
 import pefile
 import pytest
 from sconsrun import scons
+from tapbuild import resource
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +35,5 @@ def test_component_id_override(
     assert 'Provider          = "Vendor Provider"' in inf
     assert "tap0901" not in inf
     pe = pefile.PE(str(dist / f"{component_id}.sys"))
-    strings = {
-        k.decode(): v.decode()
-        for fi in pe.FileInfo[0] if fi.Key == b"StringFileInfo"
-        for st in fi.StringTable for k, v in st.entries.items()
-    }  # fmt: skip
+    strings = resource.read_strings(pe)
     assert strings["OriginalFilename"] == f"{component_id}.sys"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pefile
 import pytest
 from sconsrun import scons
-from tapbuild import pecheck
+from tapbuild import pecheck, resource
 from tapbuild.arch import ARCHES
 from tapbuild.imports import load_table
 
@@ -71,11 +71,7 @@ def test_driver_image(built_tree: Path, arch: str) -> None:
     # The version resource carries version.py's numbers.
     fixed = pe.VS_FIXEDFILEINFO[0]
     assert (fixed.FileVersionMS, fixed.FileVersionLS) == ((9 << 16) | 27, 0)
-    strings = {
-        k.decode(): v.decode()
-        for fi in pe.FileInfo[0] if fi.Key == b"StringFileInfo"
-        for st in fi.StringTable for k, v in st.entries.items()
-    }  # fmt: skip
+    strings = resource.read_strings(pe)
     assert strings["OriginalFilename"] == "tap0901.sys"
     assert strings["FileVersion"] == "9.27.0.0"
     # No build-machine path inside the image.

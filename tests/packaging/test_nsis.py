@@ -9,7 +9,7 @@ from pathlib import Path
 import pefile
 import pytest
 from pkgtest_util import extract_7z, list_7z, nsis_header, sha256, utf16
-from tapbuild import nsis
+from tapbuild import nsis, resource
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import PackageNames, load_names
@@ -102,10 +102,7 @@ def test_version_information(make_dist, tmp_path: Path) -> None:
     pe = pefile.PE(str(exe))
     fixed = pe.VS_FIXEDFILEINFO[0]
     assert (fixed.ProductVersionMS, fixed.ProductVersionLS) == ((9 << 16) | 27, 0)
-    strings = {}
-    for info in pe.FileInfo[0]:
-        for table in getattr(info, "StringTable", []):
-            strings.update({k.decode(): v.decode() for k, v in table.entries.items()})
+    strings = resource.read_strings(pe)
     pe.close()
     assert strings["ProductName"] == "TAP-Windows"
     assert strings["ProductVersion"] == "9.27.0"

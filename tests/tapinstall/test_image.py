@@ -10,7 +10,7 @@ from pathlib import Path
 import pefile
 import pytest
 import tihost
-from tapbuild import pecheck, zig
+from tapbuild import pecheck, resource, zig
 from tapbuild.arch import ARCHES
 from tapbuild.imports import for_toolchain, load_table
 
@@ -75,11 +75,7 @@ def test_built_image(ti_tree: Path, arch: str) -> None:
     fixed = pe.VS_FIXEDFILEINFO[0]
     assert (fixed.FileVersionMS, fixed.FileVersionLS) == ((9 << 16) | 27, 0)
     assert fixed.FileType == 1  # VFT_APP
-    strings = {
-        k.decode(): v.decode()
-        for fi in pe.FileInfo[0] if fi.Key == b"StringFileInfo"
-        for st in fi.StringTable for k, v in st.entries.items()
-    }  # fmt: skip
+    strings = resource.read_strings(pe)
     assert strings["OriginalFilename"] == "tapinstall.exe"
     assert strings["FileVersion"] == "9.27.0.0"
     data = image.read_bytes()

@@ -13,6 +13,7 @@ from tapbuild.imports import Import
 X86 = ("i386",)
 WIN64 = ("amd64", "arm64")
 ZIG = ("zig",)  # driver/krt.c: the zig build's runtime
+WDK = ("ewdk", "wdk")
 
 IMPORTS: list[Import] = [
     # Kernel runtime (driver/krt.c): stack cookie seed and the stack-overrun bug check (only
@@ -32,9 +33,65 @@ IMPORTS: list[Import] = [
     Import("ntoskrnl.exe", "_aullrem", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
     # Diagnostics.
     Import("ntoskrnl.exe", "DbgPrintEx", "cdecl"),
-    # NDIS miniport driver (driver/driver.c): version check, registration, send completion.
+    # Memory: non-paged pool, NonPagedPoolNx chosen at run time from Windows 8 (driver.c).
+    Import("ntoskrnl.exe", "ExAllocatePoolWithTag", "stdcall", 12),
+    Import("ntoskrnl.exe", "ExFreePoolWithTag", "stdcall", 8),
+    # Spin locks: hal.dll's fastcall forms on i386, ntoskrnl elsewhere. KeInitializeSpinLock
+    # is inline everywhere in mingw-w64's wdm.h and on 64-bit Windows in the WDK's; the WDK's
+    # i386 wdm.h calls the export.
+    Import(
+        "ntoskrnl.exe",
+        "KeInitializeSpinLock",
+        "stdcall",
+        4,
+        arches=X86,
+        toolchains=WDK,
+        implicit=True,
+    ),
+    Import("hal.dll", "KfAcquireSpinLock", "fastcall", 4, arches=X86),
+    Import("hal.dll", "KfReleaseSpinLock", "fastcall", 8, arches=X86),
+    Import("ntoskrnl.exe", "KeAcquireSpinLockRaiseToDpc", "stdcall", 4, arches=WIN64),
+    Import("ntoskrnl.exe", "KeReleaseSpinLock", "stdcall", 8, arches=WIN64),
+    # IRPs (driver/device.c): completion, the cancel-safe queue of pending reads, direct-I/O
+    # buffers (MmGetSystemAddressForMdlSafe maps through MmMapLockedPagesSpecifyCache).
+    Import("ntoskrnl.exe", "IofCompleteRequest", "fastcall", 8),
+    Import("ntoskrnl.exe", "IoCsqInitializeEx", "stdcall", 28),
+    Import("ntoskrnl.exe", "IoCsqInsertIrpEx", "stdcall", 16),
+    Import("ntoskrnl.exe", "IoCsqRemoveNextIrp", "stdcall", 8),
+    Import("ntoskrnl.exe", "MmMapLockedPagesSpecifyCache", "stdcall", 24),
+    # Strings and the service key's TapDiag value (driver/driver.c, driver/device.c).
+    Import("ntoskrnl.exe", "RtlInitUnicodeString", "stdcall", 8),
+    Import("ntoskrnl.exe", "RtlAppendUnicodeToString", "stdcall", 8),
+    Import("ntoskrnl.exe", "ZwOpenKey", "stdcall", 12),
+    Import("ntoskrnl.exe", "ZwQueryValueKey", "stdcall", 24),
+    Import("ntoskrnl.exe", "ZwClose", "stdcall", 4),
+    # NDIS miniport driver (driver/driver.c): version check, registration.
     Import("ndis.sys", "NdisGetVersion", "stdcall", 0),
     Import("ndis.sys", "NdisMRegisterMiniportDriver", "stdcall", 20),
     Import("ndis.sys", "NdisMDeregisterMiniportDriver", "stdcall", 4),
+    # Adapter (driver/adapter.c): registry parameters, attributes, status indications, pause.
+    Import("ndis.sys", "NdisOpenConfigurationEx", "stdcall", 8),
+    Import("ndis.sys", "NdisReadConfiguration", "stdcall", 20),
+    Import("ndis.sys", "NdisReadNetworkAddress", "stdcall", 16),
+    Import("ndis.sys", "NdisCloseConfiguration", "stdcall", 4),
+    Import("ndis.sys", "NdisMSetMiniportAttributes", "stdcall", 8),
+    Import("ndis.sys", "NdisMIndicateStatusEx", "stdcall", 8),
+    Import("ndis.sys", "NdisMPauseComplete", "stdcall", 4),
+    # Device (driver/device.c): \Device\{GUID}.tap with its SDDL, the halt rendezvous.
+    Import("ndis.sys", "NdisRegisterDeviceEx", "stdcall", 16),
+    Import("ndis.sys", "NdisDeregisterDeviceEx", "stdcall", 4),
+    Import("ndis.sys", "NdisGetDeviceReservedExtension", "stdcall", 4),
+    Import("ndis.sys", "NdisInitializeEvent", "stdcall", 4),
+    Import("ndis.sys", "NdisSetEvent", "stdcall", 4),
+    Import("ndis.sys", "NdisWaitEvent", "stdcall", 8),
+    # Data path (driver/datapath.c): NBL pool and receive buffers, sends, receives.
+    Import("ndis.sys", "NdisAllocateNetBufferListPool", "stdcall", 8),
+    Import("ndis.sys", "NdisFreeNetBufferListPool", "stdcall", 4),
+    Import("ndis.sys", "NdisAllocateNetBufferAndNetBufferList", "stdcall", 24),
+    Import("ndis.sys", "NdisFreeNetBufferList", "stdcall", 4),
+    Import("ndis.sys", "NdisAllocateMdl", "stdcall", 12),
+    Import("ndis.sys", "NdisFreeMdl", "stdcall", 4),
+    Import("ndis.sys", "NdisGetDataBuffer", "stdcall", 20),
+    Import("ndis.sys", "NdisMIndicateReceiveNetBufferLists", "stdcall", 20),
     Import("ndis.sys", "NdisMSendNetBufferListsComplete", "stdcall", 12),
 ]

@@ -63,3 +63,11 @@ FORCEINLINE VOID ExInitializeDriverRuntime(ULONG RuntimeFlags)
 }
 
 #endif
+
+/* Cancel-safe IRP queue callbacks by role (wdm.h; mingw-w64 has only the pointer types), so a
+ * driver declares them as `static IO_CSQ_REMOVE_IRP MyRemove;`. */
+typedef VOID(NTAPI IO_CSQ_REMOVE_IRP)(PIO_CSQ Csq, PIRP Irp);
+typedef PIRP(NTAPI IO_CSQ_PEEK_NEXT_IRP)(PIO_CSQ Csq, PIRP Irp, PVOID PeekContext);
+typedef VOID(NTAPI IO_CSQ_ACQUIRE_LOCK)(PIO_CSQ Csq, PKIRQL Irql);
+typedef VOID(NTAPI IO_CSQ_RELEASE_LOCK)(PIO_CSQ Csq, KIRQL Irql);
+typedef VOID(NTAPI IO_CSQ_COMPLETE_CANCELED_IRP)(PIO_CSQ Csq, PIRP Irp);

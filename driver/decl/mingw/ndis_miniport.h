@@ -53,6 +53,9 @@ typedef struct _NDIS_MINIPORT_PAUSE_PARAMETERS {
 #define NDIS_PAUSE_FILTER_RESTART_STACK   0x00000040
 #define NDIS_PAUSE_MINIPORT_DEVICE_REMOVE 0x00000080
 
+/* Completes a pause for which MiniportPause returned NDIS_STATUS_PENDING. */
+TAP_NDIS_IMPORT VOID NTAPI NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
+
 /* A chain of attribute blocks NDIS hands over on restart (Oid says what Data holds). */
 typedef struct _NDIS_RESTART_ATTRIBUTES NDIS_RESTART_ATTRIBUTES, *PNDIS_RESTART_ATTRIBUTES;
 struct _NDIS_RESTART_ATTRIBUTES {

@@ -32,7 +32,7 @@ __attribute__((noreturn, no_stack_protector)) void __stack_chk_fail(void)
 }
 
 __attribute__((no_stack_protector)) NTSTATUS NTAPI GsDriverEntry(PDRIVER_OBJECT DriverObject,
-                                                                  PUNICODE_STRING RegistryPath)
+                                                                 PUNICODE_STRING RegistryPath)
 {
     LARGE_INTEGER counter = KeQueryPerformanceCounter(NULL);
     ULONG_PTR cookie = (ULONG_PTR)counter.QuadPart ^ (ULONG_PTR)(counter.QuadPart >> 32) ^
@@ -58,10 +58,22 @@ long long __divdi3(long long a, long long b);
 unsigned long long __umoddi3(unsigned long long a, unsigned long long b);
 long long __moddi3(long long a, long long b);
 
-unsigned long long __udivdi3(unsigned long long a, unsigned long long b) { return _aulldiv(a, b); }
-long long __divdi3(long long a, long long b) { return _alldiv(a, b); }
-unsigned long long __umoddi3(unsigned long long a, unsigned long long b) { return _aullrem(a, b); }
-long long __moddi3(long long a, long long b) { return _allrem(a, b); }
+unsigned long long __udivdi3(unsigned long long a, unsigned long long b)
+{
+    return _aulldiv(a, b);
+}
+long long __divdi3(long long a, long long b)
+{
+    return _alldiv(a, b);
+}
+unsigned long long __umoddi3(unsigned long long a, unsigned long long b)
+{
+    return _aullrem(a, b);
+}
+long long __moddi3(long long a, long long b)
+{
+    return _allrem(a, b);
+}
 #endif
 
 #endif /* __MINGW32__ */

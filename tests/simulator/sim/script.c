@@ -4,7 +4,8 @@
  * (see tests/simulator/README in the project README's Development section); a violation ends
  * the run with exit code 3, a bad script line with 2, the end of the script with 0.
  *
- *   set ndis 6.20|6.30|...      NdisGetVersion's answer (default 6.30)
+ *   set ndis 6.20|6.30|...      NdisGetVersion's answer (default 6.82); unless set os says
+ *                                otherwise the Windows that ships it (6.20: 7, 6.30: 8, ...)
  *   set os 6.1|6.2|10.0 [build]  RtlGetVersion's answer (default 10.0.19045)
  *   set service NAME             the service name in DriverEntry's RegistryPath
  *   set return-irql passive|dispatch   IRQL of receive returns (default dispatch)
@@ -119,8 +120,25 @@ static void registry(sim_store store, char **argv, int argc)
     }
 }
 
+/* The Windows version that ships an NDIS version. */
+static void os_of_ndis(ULONG major, ULONG minor)
+{
+    if (major != 6 || minor >= 50) {
+        sim_os_major = 10, sim_os_minor = 0, sim_os_build = 19045;
+    } else if (minor >= 40) {
+        sim_os_major = 6, sim_os_minor = 3, sim_os_build = 9600;
+    } else if (minor >= 30) {
+        sim_os_major = 6, sim_os_minor = 2, sim_os_build = 9200;
+    } else if (minor >= 20) {
+        sim_os_major = 6, sim_os_minor = 1, sim_os_build = 7601;
+    } else {
+        sim_os_major = 6, sim_os_minor = 0, sim_os_build = 6002;
+    }
+}
+
 static void set_command(char **argv, int argc)
 {
+    static int os_set;
     need(argc, 3, "set ndis|os|service|return-irql VALUE");
     const char *what = argv[1], *value = argv[2];
     if (strcmp(what, "ndis") == 0 || strcmp(what, "os") == 0) {
@@ -131,7 +149,11 @@ static void set_command(char **argv, int argc)
         ULONG major = (ULONG)strtoul(value, NULL, 10), minor = (ULONG)strtoul(dot + 1, NULL, 10);
         if (what[0] == 'n') {
             sim_ndis_version = (UINT)(major << 16 | minor);
+            if (!os_set) {
+                os_of_ndis(major, minor);
+            }
         } else {
+            os_set = 1;
             sim_os_major = major;
             sim_os_minor = minor;
             sim_os_build = argc > 3      ? number(argv[3], "build")

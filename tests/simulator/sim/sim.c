@@ -16,7 +16,7 @@ KIRQL sim_irql = PASSIVE_LEVEL;
 
 ULONG64 sim_time_100ns = 10000000ULL; /* one second after boot */
 
-UINT sim_ndis_version = 0x0006001E; /* 6.30 */
+UINT sim_ndis_version = 0x00060052; /* 6.82: Windows 10 22H2 */
 ULONG sim_os_major = 10;
 ULONG sim_os_minor = 0;
 ULONG sim_os_build = 19045;

@@ -1,0 +1,41 @@
+"""Fixtures of the driver simulator tests: the simulator built from a copy of the tree, a wine
+prefix to run it in, and a runner for command scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sconsrun import scons
+from simrun import Simulator, Wine
+from tapbuild import sourcetree
+
+
+@pytest.fixture(scope="session")
+def sim_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tree with the simulator built (`scons arch=amd64 driver-sim`)."""
+    tree = sourcetree.copy_tree(tmp_path_factory.mktemp("sim-tree"))
+    scons(tree, "-j2", "arch=amd64", "driver-sim")
+    return tree
+
+
+@pytest.fixture(scope="session")
+def tapsim(sim_tree: Path) -> Path:
+    exe = sim_tree / "build" / "sim" / "release" / "tapsim.exe"
+    assert exe.is_file()
+    return exe
+
+
+@pytest.fixture(scope="session")
+def wine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
+    """A throwaway wine prefix with a persistent wineserver (tests using it need wine)."""
+    w = Wine(tmp_path_factory.mktemp("wineprefix"))
+    w.start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture(scope="session")
+def sim(tapsim: Path, wine: Wine) -> Simulator:
+    return Simulator(wine, tapsim)

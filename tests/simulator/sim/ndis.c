@@ -303,6 +303,15 @@ static void adapter_gone(void)
     memset(&adapter, 0, sizeof(adapter));
 }
 
+/* What TCP/IP does once bound: the packet filter (directed, multicast, broadcast). */
+void sim_ndis_bind(void)
+{
+    ULONG filter =
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_BROADCAST;
+    sim_ndis_oid(NdisRequestSetInformation, OID_GEN_CURRENT_PACKET_FILTER,
+                 (const unsigned char *)&filter, sizeof(filter), 0, 0);
+}
+
 void sim_ndis_initialize(int restart)
 {
     sim_frame frame;

@@ -11,7 +11,9 @@
  *   set return-irql passive|dispatch   IRQL of receive returns (default dispatch)
  *   reg|svc|svcparam NAME sz TEXT | dword N | binary HEX | multi_sz A,B | delete
  *                                the adapter's registry key, the service key, its Parameters
- *   load | unload | init [paused] | halt | pause | restart | shutdown | hang-check | reset
+ *   load | unload | halt | pause | restart | shutdown | hang-check | reset
+ *   init [paused] [nobind]       initialize, restart, and bind TCP/IP (it sets the packet
+ *                                filter to directed|multicast|broadcast) | bind
  *   pnp surprise-removed|removed|query-removed|query-stopped|stopped|power-profile
  *   open H [user|admin|system] [diag] [path=P] [access=r|w|rw]
  *   close H | read H LEN [NAME] | write H HEX [NAME] | cancel NAME
@@ -291,7 +293,13 @@ static void run(char **argv, int argc)
     } else if (strcmp(c, "unload") == 0) {
         sim_ndis_unload();
     } else if (strcmp(c, "init") == 0) {
-        sim_ndis_initialize(!flag(argv, argc, 1, "paused"));
+        int paused = flag(argv, argc, 1, "paused");
+        sim_ndis_initialize(!paused);
+        if (!paused && !flag(argv, argc, 1, "nobind") && sim_ndis_adapter_running()) {
+            sim_ndis_bind();
+        }
+    } else if (strcmp(c, "bind") == 0) {
+        sim_ndis_bind();
     } else if (strcmp(c, "halt") == 0) {
         sim_ndis_halt();
     } else if (strcmp(c, "pause") == 0) {

@@ -224,6 +224,7 @@ const char *sim_io_default_device(int diag, char *buf, size_t cap);
 NTSTATUS sim_ndis_load(void);
 void sim_ndis_unload(void);
 void sim_ndis_initialize(int restart);
+void sim_ndis_bind(void);
 void sim_ndis_halt(void);
 void sim_ndis_pause(void);
 void sim_ndis_restart(void);

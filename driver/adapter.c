@@ -137,21 +137,22 @@ static NDIS_STATUS TapAdapterSetRegistration(PTAP_ADAPTER Adapter)
 static NDIS_STATUS TapAdapterSetGeneral(PTAP_ADAPTER Adapter)
 {
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES gen;
+    NDIS_PNP_CAPABILITIES pnp;
     NDIS_PM_CAPABILITIES pm;
     const uint32_t *oids;
     size_t count;
 
-    /* No wake-on-LAN, no power-management offload: the NDIS 6.20 form of the capabilities
-     * (revision 1) on 6.20, revision 2 on 6.30. */
+    /* No wake-on-LAN and no power-management offload. NDIS 6.20 gets them in the old form
+     * (NDIS_PNP_CAPABILITIES, general attributes revision 1), 6.30 and later as
+     * NDIS_PM_CAPABILITIES revision 2 (general attributes revision 2). */
+    NdisZeroMemory(&pnp, sizeof(pnp));
+    pnp.WakeUpCapabilities.MinMagicPacketWakeUp = NdisDeviceStateUnspecified;
+    pnp.WakeUpCapabilities.MinPatternWakeUp = NdisDeviceStateUnspecified;
+    pnp.WakeUpCapabilities.MinLinkChangeWakeUp = NdisDeviceStateUnspecified;
     NdisZeroMemory(&pm, sizeof(pm));
     pm.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
-    if (TapNdisMinor == 20) {
-        pm.Header.Revision = NDIS_PM_CAPABILITIES_REVISION_1;
-        pm.Header.Size = NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_1;
-    } else {
-        pm.Header.Revision = NDIS_PM_CAPABILITIES_REVISION_2;
-        pm.Header.Size = NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_2;
-    }
+    pm.Header.Revision = NDIS_PM_CAPABILITIES_REVISION_2;
+    pm.Header.Size = NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_2;
     pm.MinMagicPacketWakeUp = NdisDeviceStateUnspecified;
     pm.MinPatternWakeUp = NdisDeviceStateUnspecified;
     pm.MinLinkChangeWakeUp = NdisDeviceStateUnspecified;
@@ -159,8 +160,15 @@ static NDIS_STATUS TapAdapterSetGeneral(PTAP_ADAPTER Adapter)
     oids = tapc_ndis_oids(&count);
     NdisZeroMemory(&gen, sizeof(gen));
     gen.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
-    gen.Header.Revision = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2;
-    gen.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2;
+    if (TapNdisMinor == 20) {
+        gen.Header.Revision = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1;
+        gen.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1;
+        gen.PowerManagementCapabilities = &pnp;
+    } else {
+        gen.Header.Revision = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2;
+        gen.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2;
+        gen.PowerManagementCapabilitiesEx = &pm;
+    }
     gen.MediaType = NdisMedium802_3;
     gen.PhysicalMediumType = NdisPhysicalMediumUnspecified;
     gen.MtuSize = Adapter->Core.mtu; /* the registry MTU, as the core validated it */
@@ -170,8 +178,6 @@ static NDIS_STATUS TapAdapterSetGeneral(PTAP_ADAPTER Adapter)
         Adapter->LinkIndicated ? MediaConnectStateConnected : MediaConnectStateDisconnected;
     gen.MediaDuplexState = MediaDuplexStateFull;
     gen.LookaheadSize = TAPC_LOOKAHEAD_MAX;
-    gen.PowerManagementCapabilities = NULL;
-    gen.PowerManagementCapabilitiesEx = &pm;
     gen.MacOptions = TAPC_MAC_OPTIONS;
     gen.SupportedPacketFilters = TAPC_PACKET_FILTERS;
     gen.MaxMulticastListSize = TAPC_MULTICAST_MAX;

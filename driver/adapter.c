@@ -44,7 +44,7 @@ static NDIS_STATUS TapAdapterReadGuid(PTAP_ADAPTER Adapter, NDIS_HANDLE Config)
         value->ParameterType != NdisParameterString) {
         return NDIS_STATUS_FAILURE;
     }
-    chars = value->ParameterData.StringData.Length / sizeof(WCHAR);
+    chars = (USHORT)(value->ParameterData.StringData.Length / sizeof(WCHAR));
     if (chars > TAPC_GUID_MAX_CHARS) {
         chars = TAPC_GUID_MAX_CHARS;
     }

@@ -91,7 +91,7 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
                    TapNdisVersion & 0xFFFF, TAP_NDIS_MINIMUM >> 16, TAP_NDIS_MINIMUM & 0xFFFF);
         return STATUS_NDIS_BAD_VERSION;
     }
-    TapNdisMinor = TapNdisVersion == TAP_NDIS_620 ? 20 : 30;
+    TapNdisMinor = (UCHAR)(TapNdisVersion == TAP_NDIS_620 ? 20 : 30);
     if (TapNdisVersion >= TAP_NDIS_630) {
         TapPoolType = NonPagedPoolNx;
         TapMdlNoExecute = MdlMappingNoExecute;

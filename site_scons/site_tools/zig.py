@@ -30,6 +30,15 @@ def _windows_version_defines(arch: Any) -> list[tuple[str, str]]:
     ]
 
 
+# Kernel code touches no floating-point or SIMD register (i386 Windows does not save them for
+# kernel code; the driver keeps one rule on every arch): zig CPU names with those features off.
+_KERNEL_CPU = {
+    "i386": "baseline-mmx-sse-sse2-x87",
+    "amd64": "baseline-mmx-sse-sse2-x87",
+    "arm64": "baseline-neon-fp_armv8",
+}
+
+
 def generate(env: Env) -> None:
     arch = env["TAP_ARCH"]
     top = env.Dir("#").abspath
@@ -78,6 +87,9 @@ def generate(env: Env) -> None:
         "-ffreestanding",
         "-fstack-protector-strong",
         "-mgeneral-regs-only",
+        # zig appends its CPU's features after -mgeneral-regs-only, so on x86 that flag alone
+        # leaves SSE/x87 on (copies through xmm registers): name the CPU without them.
+        f"-mcpu={_KERNEL_CPU[arch.name]}",
     ]
     env["TAP_KERNEL_CPPDEFINES"] = env["TAP_DRIVER_CPPDEFINES"]
     env["TAP_KERNEL_CPPPATH"] = [overlay, str(ddk)]

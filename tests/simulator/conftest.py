@@ -39,3 +39,11 @@ def wine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
 @pytest.fixture(scope="session")
 def sim(tapsim: Path, wine: Wine) -> Simulator:
     return Simulator(wine, tapsim)
+
+
+@pytest.fixture(scope="session")
+def selftest(sim_tree: Path, wine: Wine) -> Simulator:
+    """The simulation around a deliberately faulty miniport (tests/simulator/selftest)."""
+    exe = sim_tree / "build" / "sim" / "release" / "tapsim-selftest.exe"
+    assert exe.is_file()
+    return Simulator(wine, exe)

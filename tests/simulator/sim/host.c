@@ -279,7 +279,50 @@ void host_exit(int code)
     ExitProcess((UINT)code);
 }
 
-void host_describe(const void *addr, char *buf, size_t cap)
+/* dbghelp's inline-frame functions (Windows 8's dbghelp and wine's), looked up at run time:
+ * mingw-w64's dbghelp.h does not declare them. */
+typedef DWORD(WINAPI *inline_count_fn)(HANDLE, DWORD64);
+typedef BOOL(WINAPI *inline_query_fn)(HANDLE, DWORD64, DWORD, DWORD64, DWORD64, LPDWORD, LPDWORD);
+typedef BOOL(WINAPI *inline_symbol_fn)(HANDLE, DWORD64, ULONG, PDWORD64, PSYMBOL_INFO);
+typedef BOOL(WINAPI *inline_line_fn)(HANDLE, DWORD64, ULONG, DWORD64, PDWORD, PIMAGEHLP_LINE64);
+
+static struct {
+    int looked_up;
+    inline_count_fn count;
+    inline_query_fn query;
+    inline_symbol_fn symbol;
+    inline_line_fn line;
+} inl;
+
+static void inline_lookup(void)
+{
+    HMODULE dbghelp = GetModuleHandleA("dbghelp.dll");
+    if (inl.looked_up || dbghelp == NULL) {
+        return;
+    }
+    inl.looked_up = 1;
+    inl.count = (inline_count_fn)(void *)GetProcAddress(dbghelp, "SymAddrIncludeInlineTrace");
+    inl.query = (inline_query_fn)(void *)GetProcAddress(dbghelp, "SymQueryInlineTrace");
+    inl.symbol = (inline_symbol_fn)(void *)GetProcAddress(dbghelp, "SymFromInlineContext");
+    inl.line = (inline_line_fn)(void *)GetProcAddress(dbghelp, "SymGetLineFromInlineContext");
+}
+
+/* Paths as the tree names them: from driver/ or tests/ on, with forward slashes. */
+static const char *tree_path(char *file)
+{
+    const char *rel = NULL;
+    for (char *p = file; *p; p++) {
+        if (*p == '\\') {
+            *p = '/';
+        }
+    }
+    rel = strstr(file, "driver/");
+    rel = rel ? rel : strstr(file, "tests/");
+    return rel ? rel : file;
+}
+
+/* "Name+0xN (file:line)" of one frame (ctx: an inline context, or -1 for the function). */
+static size_t describe_frame(DWORD64 addr, long ctx, char *buf, size_t cap)
 {
     HANDLE process = GetCurrentProcess();
     union {
@@ -289,36 +332,55 @@ void host_describe(const void *addr, char *buf, size_t cap)
     DWORD64 displacement = 0;
     DWORD line_displacement = 0;
     IMAGEHLP_LINE64 line;
+    BOOL ok;
+    size_t n;
 
-    if (addr == NULL) {
-        host_format(buf, cap, "(unknown)");
-        return;
-    }
     memset(&sym, 0, sizeof(sym));
     sym.info.SizeOfStruct = sizeof(SYMBOL_INFO);
     sym.info.MaxNameLen = 255;
     memset(&line, 0, sizeof(line));
     line.SizeOfStruct = sizeof(line);
-    if (symbols_ready && SymFromAddr(process, (DWORD64)(ULONG_PTR)addr, &displacement, &sym.info)) {
-        size_t n =
-            host_format(buf, cap, "%s+0x%llx", sym.info.Name, (unsigned long long)displacement);
-        if (SymGetLineFromAddr64(process, (DWORD64)(ULONG_PTR)addr, &line_displacement, &line)) {
-            const char *file = line.FileName;
-            /* Paths as the tree names them: from driver/ or tests/ on. */
-            const char *rel = strstr(file, "driver\\");
-            rel = rel ? rel : strstr(file, "driver/");
-            rel = rel ? rel : strstr(file, "tests\\");
-            rel = rel ? rel : strstr(file, "tests/");
-            host_format(buf + n, cap - n, " (%s:%lu)", rel ? rel : file, line.LineNumber);
-            for (char *p = buf + n; *p; p++) {
-                if (*p == '\\') {
-                    *p = '/';
-                }
-            }
-        }
+    ok = ctx >= 0 ? inl.symbol(process, addr, (ULONG)ctx, &displacement, &sym.info)
+                  : SymFromAddr(process, addr, &displacement, &sym.info);
+    if (!ok) {
+        return host_format(buf, cap, "%p", (void *)(ULONG_PTR)addr);
+    }
+    n = ctx >= 0
+            ? host_format(buf, cap, "%s", sym.info.Name)
+            : host_format(buf, cap, "%s+0x%llx", sym.info.Name, (unsigned long long)displacement);
+    ok = ctx >= 0 ? inl.line(process, addr, (ULONG)ctx, 0, &line_displacement, &line)
+                  : SymGetLineFromAddr64(process, addr, &line_displacement, &line);
+    if (ok && line.FileName != NULL) {
+        n += host_format(buf + n, cap - n, " (%s:%lu)", tree_path(line.FileName), line.LineNumber);
+    }
+    return n;
+}
+
+void host_describe(const void *addr, char *buf, size_t cap)
+{
+    DWORD64 a = (DWORD64)(ULONG_PTR)addr;
+    DWORD ctx = 0, frame = 0;
+    size_t n = 0;
+
+    if (addr == NULL) {
+        host_format(buf, cap, "(the simulated system)");
         return;
     }
-    host_format(buf, cap, "%p", addr);
+    if (!symbols_ready) {
+        host_format(buf, cap, "%p", addr);
+        return;
+    }
+    inline_lookup();
+    /* Optimized code: the innermost inlined function first, then where it was inlined. */
+    DWORD inlined =
+        inl.count && inl.query && inl.symbol && inl.line ? inl.count(GetCurrentProcess(), a) : 0;
+    if (inlined > 0 && inl.query(GetCurrentProcess(), a, 0, a, a, &ctx, &frame)) {
+        for (DWORD i = 0; i < inlined && n + 16 < cap; i++) {
+            n += describe_frame(a, (long)(ctx + i), buf + n, cap - n);
+            n += host_format(buf + n, cap - n, " inlined in ");
+        }
+    }
+    describe_frame(a, -1, buf + n, cap - n);
 }
 
 int host_read_line(char *buf, size_t cap)

@@ -534,17 +534,17 @@ static VOID FASTCALL sim_IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         sim_violation(site, "IoCompleteRequest: IRP %s (%s) completed with STATUS_PENDING", r->name,
                       major_name(r->major));
     }
-    if (Irp->CancelRoutine != NULL) {
-        sim_violation(site,
-                      "IoCompleteRequest: IRP %s (%s) completed with its cancel routine "
-                      "still set",
-                      r->name, major_name(r->major));
-    }
     if (r->csq != NULL) {
         sim_violation(site,
                       "IoCompleteRequest: IRP %s (%s) completed while still in the "
                       "cancel-safe queue %p",
                       r->name, major_name(r->major), (void *)r->csq);
+    }
+    if (Irp->CancelRoutine != NULL) {
+        sim_violation(site,
+                      "IoCompleteRequest: IRP %s (%s) completed with its cancel routine "
+                      "still set",
+                      r->name, major_name(r->major));
     }
     if (Irp->CurrentLocation != 1 ||
         Irp->Tail.Overlay.CurrentStackLocation != (PIO_STACK_LOCATION)((PUCHAR)Irp + sizeof(IRP))) {
@@ -602,6 +602,7 @@ static void call_driver(sim_irp *r)
     host_format(frame_name, sizeof(frame_name), "IRP_MJ_%s dispatch (IRP %s)", major_name(r->major),
                 r->name);
     sim_enter(&frame, frame_name, PASSIVE_LEVEL);
+    frame.routine = (const void *)dispatch;
     NTSTATUS ret = dispatch(d->obj, irp);
     sim_leave(&frame);
 
@@ -610,7 +611,8 @@ static void call_driver(sim_irp *r)
                          ? r->marked_pending
                          : (IoGetCurrentIrpStackLocation(irp)->Control & SL_PENDING_RETURNED) != 0;
         if (!marked) {
-            sim_violation(NULL, "%s returned STATUS_PENDING without IoMarkIrpPending", frame_name);
+            sim_violation(frame.routine, "%s returned STATUS_PENDING without IoMarkIrpPending",
+                          frame_name);
         }
         if (r->state == IRP_DONE) {
             finish(r);
@@ -621,18 +623,18 @@ static void call_driver(sim_irp *r)
         return;
     }
     if (r->state != IRP_DONE) {
-        sim_violation(NULL,
+        sim_violation(frame.routine,
                       "%s returned 0x%08lX without completing the IRP (only "
                       "STATUS_PENDING leaves it to complete later)",
                       frame_name, (unsigned long)ret);
     }
     if (r->marked_pending) {
-        sim_violation(NULL, "%s marked the IRP pending but returned 0x%08lX", frame_name,
+        sim_violation(frame.routine, "%s marked the IRP pending but returned 0x%08lX", frame_name,
                       (unsigned long)ret);
     }
     if (ret != r->status) {
-        sim_violation(NULL, "%s returned 0x%08lX but completed the IRP with 0x%08lX", frame_name,
-                      (unsigned long)ret, (unsigned long)r->status);
+        sim_violation(frame.routine, "%s returned 0x%08lX but completed the IRP with 0x%08lX",
+                      frame_name, (unsigned long)ret, (unsigned long)r->status);
     }
     finish(r);
 }
@@ -916,11 +918,13 @@ void sim_io_cancel(const char *irp_name)
     irp->CancelIrql = irql;
     host_format(frame_name, sizeof(frame_name), "cancel routine (IRP %s)", r->name);
     sim_enter(&frame, frame_name, DISPATCH_LEVEL);
+    frame.routine = (const void *)routine;
     frame.irql = irql; /* it returns after IoReleaseCancelSpinLock(Irp->CancelIrql) */
     frame.locks--;     /* ... and without the cancel spin lock */
     routine(r->file->dev->obj, irp);
     if (sim_lock_held(&cancel_lock)) {
-        sim_violation(NULL, "%s returned without releasing the cancel spin lock", frame_name);
+        sim_violation(frame.routine, "%s returned without releasing the cancel spin lock",
+                      frame_name);
     }
     sim_leave(&frame);
     sim_event("cancel %s result=%s", irp_name, r->state == IRP_DONE ? "completed" : "pending");

@@ -248,6 +248,7 @@ NTSTATUS sim_ndis_load(void)
     us->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
 
     sim_enter(&frame, "DriverEntry", PASSIVE_LEVEL);
+    frame.routine = (const void *)GsDriverEntry;
     NTSTATUS status = GsDriverEntry(obj, us);
     sim_leave(&frame);
     sim_event("load status=0x%08lX", (unsigned long)status);
@@ -279,6 +280,7 @@ void sim_ndis_unload(void)
         sim_ndis_halt();
     }
     sim_enter(&frame, "MiniportDriverUnload", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.UnloadHandler;
     driver.chars.UnloadHandler(driver.object->ptr);
     sim_leave(&frame);
     if (driver.registered) {
@@ -336,6 +338,7 @@ void sim_ndis_initialize(int restart)
     adapter.state = AD_INITIALIZING;
 
     sim_enter(&frame, "MiniportInitializeEx", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.InitializeHandlerEx;
     NDIS_STATUS status = driver.chars.InitializeHandlerEx(adapter.handle->ptr, driver.context, p);
     sim_leave(&frame);
     sim_event("init status=0x%08lX", (unsigned long)status);
@@ -399,6 +402,7 @@ void sim_ndis_pause(void)
     adapter.state = AD_PAUSING;
     adapter.pause_done = 0;
     sim_enter(&frame, "MiniportPause", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.PauseHandler;
     NDIS_STATUS status = driver.chars.PauseHandler(adapter.context, &params);
     sim_leave(&frame);
     sim_event("pause status=0x%08lX", (unsigned long)status);
@@ -440,6 +444,7 @@ void sim_ndis_restart(void)
     adapter.state = AD_RESTARTING;
     adapter.restart_done = 0;
     sim_enter(&frame, "MiniportRestart", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.RestartHandler;
     NDIS_STATUS status = driver.chars.RestartHandler(adapter.context, &params);
     sim_leave(&frame);
     if (status == NDIS_STATUS_PENDING) {
@@ -487,6 +492,7 @@ void sim_ndis_halt(void)
     }
     adapter.state = AD_HALTING;
     sim_enter(&frame, "MiniportHaltEx", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.HaltHandlerEx;
     driver.chars.HaltHandlerEx(adapter.context, NdisHaltDeviceDisabled);
     sim_leave(&frame);
     sim_event("halt done");
@@ -514,6 +520,7 @@ void sim_ndis_pnp(NDIS_DEVICE_PNP_EVENT event)
     ev.Header.Size = sizeof(ev);
     ev.DevicePnPEvent = event;
     sim_enter(&frame, "MiniportDevicePnPEventNotify", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.DevicePnPEventNotifyHandler;
     driver.chars.DevicePnPEventNotifyHandler(adapter.context, &ev);
     sim_leave(&frame);
     sim_event("pnp done event=%d", (int)event);
@@ -526,6 +533,7 @@ void sim_ndis_shutdown(void)
         sim_script_error("shutdown: no initialized adapter");
     }
     sim_enter(&frame, "MiniportShutdownEx", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.ShutdownHandlerEx;
     driver.chars.ShutdownHandlerEx(adapter.context, NdisShutdownPowerOff);
     sim_leave(&frame);
     sim_event("shutdown done");
@@ -542,6 +550,7 @@ void sim_ndis_hang_check(void)
         return;
     }
     sim_enter(&frame, "MiniportCheckForHangEx", PASSIVE_LEVEL);
+    frame.routine = (const void *)driver.chars.CheckForHangHandlerEx;
     BOOLEAN hung = driver.chars.CheckForHangHandlerEx(adapter.context);
     sim_leave(&frame);
     sim_event("hang-check hung=%d", (int)hung);
@@ -559,6 +568,7 @@ void sim_ndis_reset(void)
         return;
     }
     sim_enter(&frame, "MiniportResetEx", DISPATCH_LEVEL);
+    frame.routine = (const void *)driver.chars.ResetHandlerEx;
     NDIS_STATUS status = driver.chars.ResetHandlerEx(adapter.context, &addressing);
     sim_leave(&frame);
     sim_event("reset status=0x%08lX addressing=%d", (unsigned long)status, (int)addressing);
@@ -1149,6 +1159,8 @@ void sim_ndis_oid(NDIS_REQUEST_TYPE type, NDIS_OID oid, const unsigned char *in,
         req->DATA.QUERY_INFORMATION.InformationBufferLength = out_len;
     }
     sim_enter(&frame, direct ? "MiniportDirectOidRequest" : "MiniportOidRequest", PASSIVE_LEVEL);
+    frame.routine = direct ? (const void *)driver.chars.DirectOidRequestHandler
+                           : (const void *)driver.chars.OidRequestHandler;
     NDIS_STATUS status = direct ? driver.chars.DirectOidRequestHandler(adapter.context, req)
                                 : driver.chars.OidRequestHandler(adapter.context, req);
     sim_leave(&frame);
@@ -1242,16 +1254,19 @@ SIM_EXPORT(NdisMIndicateStatusEx);
 
 void sim_ndis_send(PNET_BUFFER_LIST nbls, ULONG flags)
 {
+    sim_current->routine = (const void *)driver.chars.SendNetBufferListsHandler;
     driver.chars.SendNetBufferListsHandler(adapter.context, nbls, NDIS_DEFAULT_PORT_NUMBER, flags);
 }
 
 void sim_ndis_return(PNET_BUFFER_LIST nbls, ULONG flags)
 {
+    sim_current->routine = (const void *)driver.chars.ReturnNetBufferListsHandler;
     driver.chars.ReturnNetBufferListsHandler(adapter.context, nbls, flags);
 }
 
 void sim_ndis_cancel_send(PVOID cancel_id)
 {
+    sim_current->routine = (const void *)driver.chars.CancelSendHandler;
     driver.chars.CancelSendHandler(adapter.context, cancel_id);
 }
 

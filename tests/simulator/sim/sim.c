@@ -119,6 +119,7 @@ void sim_set_irql(KIRQL irql)
 void sim_enter(sim_frame *frame, const char *name, KIRQL irql)
 {
     frame->name = name;
+    frame->routine = NULL;
     frame->irql = irql;
     frame->locks = held_count;
     frame->prev = sim_current;
@@ -132,15 +133,15 @@ void sim_leave(sim_frame *frame)
 
     if (held_count > frame->locks) {
         for (size_t i = frame->locks; i < held_count; i++) {
-            sim_problem(NULL, "%s returned holding a %s (lock %p acquired at %s)", frame->name,
-                        sim_lock_kind_name(held[i].kind), held[i].lock,
+            sim_problem(frame->routine, "%s returned holding a %s (lock %p acquired at %s)",
+                        frame->name, sim_lock_kind_name(held[i].kind), held[i].lock,
                         sim_where(held[i].site, where, sizeof(where)));
         }
         sim_fail_pending();
     }
     if (sim_irql != frame->irql) {
-        sim_violation(NULL, "%s returned at IRQL %u; it was called at IRQL %u", frame->name,
-                      (unsigned)sim_irql, (unsigned)frame->irql);
+        sim_violation(frame->routine, "%s returned at IRQL %u; it was called at IRQL %u",
+                      frame->name, (unsigned)sim_irql, (unsigned)frame->irql);
     }
     sim_current = frame->prev;
     sim_irql = sim_current ? sim_current->irql : PASSIVE_LEVEL;

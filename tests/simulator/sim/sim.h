@@ -65,6 +65,7 @@ extern char sim_line_text[];
  */
 typedef struct sim_frame {
     const char *name;
+    const void *routine; /* the driver's routine, named as the site of what it returns with */
     KIRQL irql;
     size_t locks;
     struct sim_frame *prev;

@@ -72,8 +72,9 @@ def generate(env: Env) -> None:
         "-Werror",
         "-mno-stack-arg-probe",
         "-fno-strict-aliasing",
-        "-ffunction-sections",
-        "-fdata-sections",
+        # No -ffunction-sections: clang's per-function .pdata$f/.xdata$f COMDATs have no
+        # leader, and lld-link (outside -lldmingw) discards them, leaving x64/arm64 images
+        # without unwind data (no exception directory).
     ]
     env.Append(CCFLAGS=env["TAP_COMMON_CCFLAGS"], CPPDEFINES=_windows_version_defines(arch))
 

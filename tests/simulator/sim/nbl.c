@@ -507,7 +507,7 @@ void sim_nbl_check_free(sim_block *block, const void *site, const char *fn)
 }
 
 static void report_receive(const void *site, PNET_BUFFER_LIST nbl, NDIS_HANDLE handle,
-                           unsigned serial)
+                           unsigned serial, ULONG flags)
 {
     unsigned char frame[65536];
     char hex[2 * 2048 + 1];
@@ -521,9 +521,10 @@ static void report_receive(const void *site, PNET_BUFFER_LIST nbl, NDIS_HANDLE h
             add_range(mdl_data(site, mdl, "receive"), mdl->ByteCount, nbl);
         }
         sim_hex(frame, n, hex, sizeof(hex));
-        sim_event("recv id=%u nb=%d len=%zu priority=%u vlan=%u source=%s data=%s", serial, nbs, n,
-                  (unsigned)q.TagHeader.UserPriority, (unsigned)q.TagHeader.VlanId,
-                  nbl->SourceHandle == handle ? "adapter" : "other", hex);
+        sim_event("recv id=%u nb=%d len=%zu priority=%u vlan=%u source=%s resources=%d data=%s",
+                  serial, nbs, n, (unsigned)q.TagHeader.UserPriority, (unsigned)q.TagHeader.VlanId,
+                  nbl->SourceHandle == handle ? "adapter" : "other",
+                  NDIS_TEST_RECEIVE_CANNOT_PEND(flags) ? 1 : 0, hex);
     }
     if (nbs == 0) {
         sim_violation(site,
@@ -576,7 +577,7 @@ static VOID NTAPI sim_NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAda
     for (PNET_BUFFER_LIST nbl = NetBufferList; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
         sim_nbl *rec = nbl_record(nbl);
         rec->serial = ++receive_serial;
-        report_receive(site, nbl, MiniportAdapterHandle, rec->serial);
+        report_receive(site, nbl, MiniportAdapterHandle, rec->serial, ReceiveFlags);
         if (!NDIS_TEST_RECEIVE_CANNOT_PEND(ReceiveFlags)) {
             rec->ndis_owned = 1;
             rec->indicated = site;
@@ -770,18 +771,11 @@ static sent_nbl *build_send(const unsigned char *const *frames, const ULONG *len
     return s;
 }
 
-void sim_nbl_send(const unsigned char *const *frames, const ULONG *lengths, size_t count,
-                  const sim_send_options *options)
+static void send_once(const unsigned char *const *frames, const ULONG *lengths, size_t count,
+                      const sim_send_options *options)
 {
     sent_nbl *first = NULL, *last = NULL;
     sim_frame frame;
-    if (count == 0 || count > 16) {
-        sim_script_error("send: 1 to 16 frames");
-    }
-    if (!sim_ndis_adapter_running()) {
-        sim_event("send refused adapter-not-running");
-        return;
-    }
     if (options->same_nbl) {
         first = last = build_send(frames, lengths, count, options);
     } else {
@@ -804,6 +798,22 @@ void sim_nbl_send(const unsigned char *const *frames, const ULONG *lengths, size
     sim_enter(&frame, "MiniportSendNetBufferLists", irql);
     sim_ndis_send(first->nbl, options->dispatch ? NDIS_SEND_FLAGS_DISPATCH_LEVEL : 0);
     sim_leave(&frame);
+}
+
+void sim_nbl_send(const unsigned char *const *frames, const ULONG *lengths, size_t count,
+                  const sim_send_options *options)
+{
+    if (count == 0 || count > 16) {
+        sim_script_error("send: 1 to 16 frames");
+    }
+    for (ULONG i = 0; i < (options->repeat ? options->repeat : 1); i++) {
+        if (!sim_ndis_adapter_running()) {
+            sim_event("send refused adapter-not-running");
+            return;
+        }
+        send_once(frames, lengths, count, options);
+        sim_nbl_idle(); /* NDIS returns indicated lists between sends */
+    }
 }
 
 static VOID NTAPI sim_NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,

@@ -9,6 +9,7 @@
  *   set os 6.1|6.2|10.0 [build]  RtlGetVersion's answer (default 10.0.19045)
  *   set service NAME             the service name in DriverEntry's RegistryPath
  *   set return-irql passive|dispatch   IRQL of receive returns (default dispatch)
+ *   set data-limit N             print at most N bytes of data per event
  *   reg|svc|svcparam NAME sz TEXT | dword N | binary HEX | multi_sz A,B | delete
  *                                the adapter's registry key, the service key, its Parameters
  *   load | unload | halt | pause | restart | shutdown | hang-check | reset
@@ -16,9 +17,10 @@
  *                                filter to directed|multicast|broadcast) | bind
  *   pnp surprise-removed|removed|query-removed|query-stopped|stopped|power-profile
  *   open H [user|admin|system] [diag] [path=P] [access=r|w|rw]
- *   close H | read H LEN [NAME] | write H HEX [NAME] | cancel NAME
+ *   close H | read H LEN [NAME] [count=N] | write H HEX [NAME] | cancel NAME
  *   ioctl H CODE [in=HEX] [out=N] [name=NAME]
  *   send HEX... [dispatch] [split=N] [offset=N] [unmapped] [vlan=V] [priority=P] [one-nbl]
+ *        [repeat=N]
  *   cancel-send ID
  *   oid query OID OUTLEN | oid set OID HEX | oid method OID HEX OUTLEN   [direct]
  *   hold on|off | return | advance MS | state | check | echo TEXT
@@ -167,10 +169,12 @@ static void set_command(char **argv, int argc)
     } else if (strcmp(what, "service") == 0) {
         host_format(sim_service_path, sizeof(sim_service_path),
                     "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\%s", value);
+    } else if (strcmp(what, "data-limit") == 0) {
+        sim_data_limit = number(value, "data-limit");
     } else if (strcmp(what, "return-irql") == 0) {
         sim_return_at_dispatch = strcmp(value, "dispatch") == 0;
     } else {
-        sim_script_error("set %s: accepted ndis, os, service, return-irql", what);
+        sim_script_error("set %s: accepted ndis, os, service, return-irql, data-limit", what);
     }
 }
 
@@ -196,6 +200,8 @@ static void send_command(char **argv, int argc)
             o.offset = number(a + 7, "offset");
         } else if (strncmp(a, "vlan=", 5) == 0) {
             o.vlan = (int)number(a + 5, "vlan");
+        } else if (strncmp(a, "repeat=", 7) == 0) {
+            o.repeat = number(a + 7, "repeat");
         } else if (strncmp(a, "priority=", 9) == 0) {
             o.priority = (int)number(a + 9, "priority");
         } else {
@@ -321,8 +327,20 @@ static void run(char **argv, int argc)
         need(argc, 2, "close H");
         sim_io_close(argv[1]);
     } else if (strcmp(c, "read") == 0) {
-        need(argc, 3, "read H LEN [NAME]");
-        sim_io_read(argv[1], number(argv[2], "length"), argc > 3 ? argv[3] : NULL);
+        need(argc, 3, "read H LEN [NAME] [count=N]");
+        const char *count = option(argv, argc, 3, "count");
+        const char *name = argc > 3 && strchr(argv[3], '=') == NULL ? argv[3] : NULL;
+        if (count == NULL) {
+            sim_io_read(argv[1], number(argv[2], "length"), name);
+        } else {
+            char numbered[64];
+            for (ULONG i = 1, n = number(count, "count"); i <= n; i++) {
+                host_format(numbered, sizeof(numbered), "%s.%lu", name ? name : "read",
+                            (unsigned long)i);
+                sim_io_read(argv[1], number(argv[2], "length"), numbered);
+                sim_nbl_idle();
+            }
+        }
     } else if (strcmp(c, "write") == 0) {
         need(argc, 3, "write H HEX [NAME]");
         size_t n = hex_arg(argv[2], bytes[0], sizeof(bytes[0]), "write data");

@@ -21,6 +21,7 @@ ULONG sim_os_major = 10;
 ULONG sim_os_minor = 0;
 ULONG sim_os_build = 19045;
 int sim_return_at_dispatch = 1;
+size_t sim_data_limit = (size_t)-1;
 char sim_service_path[256] = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\tap0901";
 
 static int problems;
@@ -568,6 +569,9 @@ int sim_unicode_equals(const UNICODE_STRING *u, const char *ascii)
 
 void sim_hex(const void *data, size_t len, char *out, size_t cap)
 {
+    if (len > sim_data_limit) {
+        len = sim_data_limit;
+    }
     static const char digits[] = "0123456789abcdef";
     const unsigned char *p = data;
     size_t n = 0;

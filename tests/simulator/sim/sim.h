@@ -199,6 +199,7 @@ extern ULONG sim_os_minor;
 extern ULONG sim_os_build;
 extern int sim_return_at_dispatch; /* receive returns and send completions come at DISPATCH */
 extern char sim_service_path[256]; /* DriverEntry's RegistryPath (the service key) */
+extern size_t sim_data_limit;      /* at most this many bytes of data per event (set data-limit) */
 
 /* ---- The parts, as the script drives them -------------------------------------------------- */
 
@@ -252,6 +253,7 @@ typedef struct sim_send_options {
     int vlan;     /* -1: no 802.1Q metadata */
     int priority;
     int same_nbl; /* all frames as NET_BUFFERs of one NET_BUFFER_LIST */
+    ULONG repeat; /* that many sends of the same lists (0: one) */
 } sim_send_options;
 
 void sim_nbl_send(const unsigned char *const *frames, const ULONG *lengths, size_t count,

@@ -54,6 +54,17 @@ static ULONG __cdecl sim_DbgPrint(PCSTR Format, ...)
 }
 SIM_EXPORT(DbgPrint);
 
+/* DBG=1 builds: ASSERT in mingw-w64's wdm.h (IoGetCurrentIrpStackLocation...) calls RtlAssert;
+ * reaching it is a failed assertion in the driver. */
+static VOID NTAPI sim_RtlAssert(PVOID FailedAssertion, PVOID FileName, ULONG LineNumber,
+                                PSTR Message)
+{
+    sim_violation(SIM_SITE(), "ASSERT(%s) failed at %s:%lu%s%s", (const char *)FailedAssertion,
+                  (const char *)FileName, (unsigned long)LineNumber, Message ? ": " : "",
+                  Message ? Message : "");
+}
+SIM_EXPORT(RtlAssert);
+
 static ULONG NTAPI sim_vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arglist)
 {
     (void)ComponentId;

@@ -31,8 +31,10 @@ IMPORTS: list[Import] = [
     Import("ntoskrnl.exe", "_aulldiv", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
     Import("ntoskrnl.exe", "_allrem", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
     Import("ntoskrnl.exe", "_aullrem", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
-    # Diagnostics.
+    # Diagnostics. RtlAssert: config=debug (DBG=1) only, through ASSERT in the kernel headers
+    # (IoGetCurrentIrpStackLocation); exported by every Windows.
     Import("ntoskrnl.exe", "DbgPrintEx", "cdecl"),
+    Import("ntoskrnl.exe", "RtlAssert", "stdcall", 16, implicit=True),
     # Memory: non-paged pool, NonPagedPoolNx chosen at run time from Windows 8 (driver.c).
     Import("ntoskrnl.exe", "ExAllocatePoolWithTag", "stdcall", 12),
     Import("ntoskrnl.exe", "ExFreePoolWithTag", "stdcall", 8),

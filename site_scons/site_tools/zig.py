@@ -54,6 +54,8 @@ def generate(env: Env) -> None:
     env["TAP_COMMON_CCFLAGS"] = [
         "-U_WIN32_WINNT",
         "-O0" if debug else "-O2",
+        # zig cc turns UBSan on at -O0; its runtime does not exist in a driver or a no-CRT exe.
+        "-fno-sanitize=undefined",
         "-g",
         "-gcodeview",
         "-gno-codeview-command-line",

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pefile
 import pytest
+from driverbuild import image
 from tapbuild import imports as importtable
-from tapbuild import pecheck, versioninfo
+from tapbuild import pecheck
 from tapbuild.arch import ARCHES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,11 +23,6 @@ SCN_MEM_DISCARDABLE = 0x02000000
 UNW_FLAG_EHANDLER, UNW_FLAG_UHANDLER = 0x1, 0x2
 
 pytestmark = pytest.mark.slow
-
-
-def image(tree: Path, arch: str, config: str = "release") -> Path:
-    name = versioninfo.load().component_id
-    return tree / "build" / config / arch / "driver" / f"{name}.sys"
 
 
 def disassembly(path: Path) -> list[tuple[str, str]]:

@@ -11,9 +11,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from driverbuild import image
 from sconsrun import scons
 from tapbuild.arch import ARCHES
-from test_image import image
 
 ROOT = Path(__file__).resolve().parents[2]
 GET_VERSION = 0x220008

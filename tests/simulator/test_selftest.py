@@ -131,3 +131,14 @@ def test_oid_without_bytes_needed(selftest: Simulator) -> None:
 def test_unload_without_deregistering(selftest: Simulator) -> None:
     run = selftest.run([*start(rule(32)), "close h1", "halt", "unload"], check=False)
     failed(run, "MiniportDriverUnload returned without NdisMDeregisterMiniportDriver", site="")
+
+
+def test_time_read_from_shared_user_data(selftest: Simulator) -> None:
+    """KeQueryInterruptTime/KeQuerySystemTime/KeQueryTickCount read KUSER_SHARED_DATA on amd64:
+    the simulator answers from its clock (one second at boot, then what `advance` adds)."""
+    run = selftest.run([*start("advance 1000", rule(34, out=24)), "close h1", "halt", "unload"])
+    data = run.irp("#2").data()
+    interrupt, system, ticks = (int.from_bytes(data[i : i + 8], "little") for i in (0, 8, 16))
+    assert interrupt == 20_000_000  # 100 ns units
+    assert system - interrupt == 133_800_000_000_000_000  # a fixed boot date
+    assert ticks == interrupt // 156_250  # 15.625 ms ticks

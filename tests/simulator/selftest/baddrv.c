@@ -252,6 +252,20 @@ static NTSTATUS BadIoctl(PBAD_ADAPTER a, PIRP Irp, PIO_STACK_LOCATION Stack)
     case BAD_CODE(32): /* arms unload: no NdisMDeregisterMiniportDriver */
         BadUnloadRule = TRUE;
         return BadComplete(Irp, STATUS_SUCCESS, 0);
+    case BAD_CODE(34): /* rule kept: the time, read as amd64 code reads it (shared data) */
+        if (out < 3 * sizeof(ULONG64)) {
+            return BadComplete(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+        }
+        {
+            PULONG64 t = Irp->AssociatedIrp.SystemBuffer;
+            LARGE_INTEGER system, ticks;
+            t[0] = KeQueryInterruptTime();
+            KeQuerySystemTime(&system);
+            KeQueryTickCount(&ticks);
+            t[1] = (ULONG64)system.QuadPart;
+            t[2] = (ULONG64)ticks.QuadPart;
+        }
+        return BadComplete(Irp, STATUS_SUCCESS, 3 * sizeof(ULONG64));
     case BAD_CODE(33): /* arms reads: executable mappings */
         BadMapExecutable = TRUE;
         return BadComplete(Irp, STATUS_SUCCESS, 0);

@@ -63,10 +63,96 @@ static int emulate_cr8(CONTEXT *ctx)
     return 1;
 }
 
+/*
+ * KUSER_SHARED_DATA, which amd64 kernel code reads at 0xFFFFF78000000000 for the time
+ * (KeQuerySystemTime, KeQueryInterruptTime and KeQueryTickCount are macros there): a load
+ * from that page faults in user mode and is emulated from the simulated clock. Handled:
+ * mov r32/r64, [mem] (8B /r, any addressing) and mov rax/eax, [moffs64] (A1).
+ */
+#define SHARED_DATA ((ULONG_PTR)0xFFFFF78000000000ULL)
+
+static unsigned long long shared_value(ULONG_PTR offset)
+{
+    unsigned long long t = sim_now_100ns();
+    switch (offset) {
+    case 0x8: /* InterruptTime */
+        return t;
+    case 0x14: /* SystemTime: a fixed date plus the time since boot */
+        return 133800000000000000ULL + t;
+    case 0x320: /* TickCount (TickCountMultiplier 0x4 below: 15.625 ms ticks) */
+        return t / 156250;
+    case 0x4:
+        return 0x0FA00000; /* TickCountMultiplier */
+    default:
+        return 0;
+    }
+}
+
+static int emulate_shared_read(CONTEXT *ctx, ULONG_PTR addr)
+{
+    const unsigned char *ip = (const unsigned char *)ctx->Rip;
+    unsigned rex = 0, at = 0, len;
+    unsigned long long value;
+
+    if (addr < SHARED_DATA || addr >= SHARED_DATA + 0x1000) {
+        return 0;
+    }
+    value = shared_value(addr - SHARED_DATA);
+    if ((ip[0] & 0xF0) == 0x40) {
+        rex = ip[0];
+        at = 1;
+    }
+    if (ip[at] == 0xA1) { /* mov rax/eax, moffs64 */
+        ctx->Rax = (rex & 8) ? value : (unsigned long long)(unsigned)value;
+        ctx->Rip += at + 1 + 8;
+        return 1;
+    }
+    if (ip[at] != 0x8B) {
+        return 0;
+    }
+    unsigned modrm = ip[at + 1], mod = modrm >> 6, rm = modrm & 7;
+    unsigned reg = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+    if (mod == 3) {
+        return 0;
+    }
+    len = at + 2;
+    if (rm == 4) { /* SIB */
+        unsigned base = ip[len] & 7;
+        len++;
+        if (mod == 0 && base == 5) {
+            len += 4;
+        }
+    } else if (mod == 0 && rm == 5) {
+        len += 4; /* RIP-relative */
+    }
+    len += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+    *context_register(ctx, reg) = (rex & 8) ? value : (unsigned long long)(unsigned)value;
+    ctx->Rip += len;
+    return 1;
+}
+
+/* Our image (the driver and the simulation): exceptions elsewhere (wine, dbghelp) are theirs
+ * to handle. */
+static int in_image(const void *ip)
+{
+    static const unsigned char *base;
+    static size_t size;
+    if (base == NULL) {
+        base = (const unsigned char *)GetModuleHandleA(NULL);
+        const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)base;
+        const IMAGE_NT_HEADERS *nt = (const IMAGE_NT_HEADERS *)(base + dos->e_lfanew);
+        size = nt->OptionalHeader.SizeOfImage;
+    }
+    return (const unsigned char *)ip >= base && (const unsigned char *)ip < base + size;
+}
+
 static LONG CALLBACK exception_handler(EXCEPTION_POINTERS *info)
 {
     EXCEPTION_RECORD *rec = info->ExceptionRecord;
 
+    if (!in_image(rec->ExceptionAddress)) {
+        return EXCEPTION_CONTINUE_SEARCH;
+    }
     switch (rec->ExceptionCode) {
     case EXCEPTION_PRIV_INSTRUCTION:
         if (emulate_cr8(info->ContextRecord)) {
@@ -74,6 +160,12 @@ static LONG CALLBACK exception_handler(EXCEPTION_POINTERS *info)
         }
         break;
     case EXCEPTION_ACCESS_VIOLATION:
+        if (rec->ExceptionInformation[0] == 0 &&
+            emulate_shared_read(info->ContextRecord, rec->ExceptionInformation[1])) {
+            return EXCEPTION_CONTINUE_EXECUTION;
+        }
+        sim_fault(rec->ExceptionAddress, (const void *)rec->ExceptionInformation[1],
+                  rec->ExceptionInformation[0] == 1, rec->ExceptionCode);
     case EXCEPTION_IN_PAGE_ERROR:
         sim_fault(rec->ExceptionAddress, (const void *)rec->ExceptionInformation[1],
                   rec->ExceptionInformation[0] == 1, rec->ExceptionCode);

@@ -60,6 +60,7 @@ void host_guarded_decommit(void *base, size_t span);
  * - a memory access fault: the simulator explains it (use after free, overrun) and exits.
  */
 unsigned sim_cr8_read(void);
+unsigned long long sim_now_100ns(void); /* the simulated clock, since boot */
 void sim_cr8_write(unsigned value, const void *ip);
 __attribute__((noreturn)) void sim_fault(const void *ip, const void *addr, int write,
                                          unsigned long code);

@@ -452,6 +452,11 @@ void sim_fault(const void *ip, const void *addr, int write, unsigned long code)
 
 /* ---- Time and deferred work ------------------------------------------------------------------ */
 
+unsigned long long sim_now_100ns(void)
+{
+    return sim_time_100ns;
+}
+
 void sim_advance(ULONG64 delta_100ns)
 {
     sim_time_100ns += delta_100ns;

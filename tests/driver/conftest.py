@@ -21,7 +21,7 @@ class FakeEwdk:
 
 
 def built(tmp_path_factory: pytest.TempPathFactory, config: str) -> Path:
-    tree = sourcetree.copy_tree(tmp_path_factory.mktemp(f"driver-{config}"))
+    tree = Path(sourcetree.copy_tree(tmp_path_factory.mktemp(f"driver-{config}")))
     scons(tree, "-j2", f"config={config}")
     return tree
 
@@ -41,7 +41,7 @@ def debug_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def source_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the tree that is never built (for `scons -n`)."""
-    return sourcetree.copy_tree(tmp_path_factory.mktemp("driver-src"))
+    return Path(sourcetree.copy_tree(tmp_path_factory.mktemp("driver-src")))
 
 
 @pytest.fixture(scope="session")

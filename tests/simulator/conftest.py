@@ -47,3 +47,10 @@ def selftest(sim_tree: Path, wine: Wine) -> Simulator:
     exe = sim_tree / "build" / "sim" / "release" / "tapsim-selftest.exe"
     assert exe.is_file()
     return Simulator(wine, exe)
+
+
+@pytest.fixture(scope="session")
+def sim_debug(sim_tree: Path, wine: Wine) -> Simulator:
+    """The simulator around the debug build of the driver (config=debug: TAP_DEBUG, -O0)."""
+    scons(sim_tree, "-j2", "config=debug", "arch=amd64", "driver-sim")
+    return Simulator(wine, sim_tree / "build" / "sim" / "debug" / "tapsim.exe")

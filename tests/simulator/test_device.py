@@ -172,3 +172,19 @@ def test_configuration_ioctls(sim: Simulator) -> None:
     assert run.irp("tun-bad").int("status") == core.INVALID_PARAMETER
     for refused in ("opt-early", "opt-long", "prio-bad"):
         assert run.irp(refused).int("status") != core.SUCCESS, refused
+
+
+def test_debug_build_log_and_version(sim_debug: Simulator) -> None:
+    """config=debug: GET_VERSION's debug flag is 1 and GET_LOG_LINE hands out the log."""
+    product = versioninfo.load()
+    lines = [ioctl("h1", core.GET_LOG_LINE, out=256, name=f"log{i}") for i in range(3)]
+    run = sim_debug.run(
+        [*opened(), ioctl("h1", core.GET_VERSION, out=12, name="version"), *lines,
+         ioctl("h1", core.GET_LOG_LINE, out=256, name="empty"), *teardown("h1")]
+    )  # fmt: skip
+    expected = u32(product.PRODUCT_TAP_WIN_MAJOR) + u32(product.PRODUCT_TAP_WIN_MINOR) + u32(1)
+    assert run.irp("version").data() == expected
+    texts = [run.irp(f"log{i}").data() for i in range(3)]
+    assert all(t.endswith(b"\0") and len(t) > 1 for t in texts), texts
+    assert b"open" in texts[1]
+    assert run.irp("empty").int("status") == core.NO_MORE_ENTRIES

@@ -148,3 +148,12 @@ def test_random_sequence(sim: Simulator, seed: int) -> None:
     for _ in range(80):
         script.step()
     check(sim.run(["set data-limit 0", *script.finish()]))
+
+
+@pytest.mark.parametrize("seed", range(100, 108))
+def test_random_sequence_debug_build(sim_debug: Simulator, seed: int) -> None:
+    """The debug build (-O0, the debug log on) under the same interleavings."""
+    script = Script(seed)
+    for _ in range(80):
+        script.step()
+    check(sim_debug.run(["set data-limit 0", *script.finish()]))

@@ -1158,7 +1158,9 @@ void sim_ndis_oid(NDIS_REQUEST_TYPE type, NDIS_OID oid, const unsigned char *in,
         req->DATA.QUERY_INFORMATION.InformationBuffer = buf;
         req->DATA.QUERY_INFORMATION.InformationBufferLength = out_len;
     }
-    sim_enter(&frame, direct ? "MiniportDirectOidRequest" : "MiniportOidRequest", PASSIVE_LEVEL);
+    /* Direct OID requests come at IRQL <= DISPATCH_LEVEL: the simulation uses the worst. */
+    sim_enter(&frame, direct ? "MiniportDirectOidRequest" : "MiniportOidRequest",
+              direct ? DISPATCH_LEVEL : PASSIVE_LEVEL);
     frame.routine = direct ? (const void *)driver.chars.DirectOidRequestHandler
                            : (const void *)driver.chars.OidRequestHandler;
     NDIS_STATUS status = direct ? driver.chars.DirectOidRequestHandler(adapter.context, req)
@@ -1186,7 +1188,7 @@ static VOID NTAPI sim_NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
     const void *site = SIM_SITE();
     sim_irql_at_most(site, "NdisMOidRequestComplete", DISPATCH_LEVEL);
     require_adapter_handle(site, MiniportAdapterHandle, "NdisMOidRequestComplete");
-    if (adapter.oid_block == NULL || OidRequest != adapter.oid_block->ptr) {
+    if (adapter.oid_block == NULL || OidRequest != adapter.oid_block->ptr || adapter.oid_direct) {
         sim_violation(site, "NdisMOidRequestComplete(%p): not the outstanding OID request",
                       (void *)OidRequest);
     }
@@ -1197,6 +1199,24 @@ static VOID NTAPI sim_NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
     oid_done();
 }
 SIM_EXPORT(NdisMOidRequestComplete);
+
+static VOID NTAPI sim_NdisMDirectOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                    PNDIS_OID_REQUEST OidRequest,
+                                                    NDIS_STATUS Status)
+{
+    const void *site = SIM_SITE();
+    sim_irql_at_most(site, "NdisMDirectOidRequestComplete", DISPATCH_LEVEL);
+    require_adapter_handle(site, MiniportAdapterHandle, "NdisMDirectOidRequestComplete");
+    if (adapter.oid_block == NULL || OidRequest != adapter.oid_block->ptr || !adapter.oid_direct) {
+        sim_violation(site,
+                      "NdisMDirectOidRequestComplete(%p): not the outstanding direct OID "
+                      "request",
+                      (void *)OidRequest);
+    }
+    oid_report(OidRequest, Status);
+    oid_done();
+}
+SIM_EXPORT(NdisMDirectOidRequestComplete);
 
 /* ---- Status indications -----------------------------------------------------------------------
  */

@@ -11,5 +11,9 @@
 DECLSPEC_IMPORT VOID NTAPI NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
 DECLSPEC_IMPORT VOID NTAPI NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle,
                                                 NDIS_STATUS Status);
+/* MiniportDirectOidRequest returned NDIS_STATUS_PENDING. */
+DECLSPEC_IMPORT VOID NTAPI NdisMDirectOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                         PNDIS_OID_REQUEST OidRequest,
+                                                         NDIS_STATUS Status);
 DECLSPEC_IMPORT VOID NTAPI NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
                                               BOOLEAN AddressingReset);

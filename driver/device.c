@@ -261,7 +261,10 @@ static NTSTATUS TapDeviceRead(PTAP_ADAPTER Adapter, PTAP_DEVICE_EXTENSION Ext, P
     }
     Irp->Tail.Overlay.DriverContext[0] = buffer;
     TapDeviceReference(Ext); /* the pending IRP's own, dropped when it completes */
-    (void)IoCsqInsertIrpEx(&Adapter->Csq, Irp, NULL, NULL); /* marks it pending */
+    /* Pending from here (the queue marks it too): a cancelled IRP goes straight to
+     * TapCsqCompleteCanceled, a queued one completes from the read service. */
+    IoMarkIrpPending(Irp);
+    (void)IoCsqInsertIrpEx(&Adapter->Csq, Irp, NULL, NULL);
     TapAdapterProcessEvents(Adapter, TAP_EVENT_STATE);
     return STATUS_PENDING;
 }

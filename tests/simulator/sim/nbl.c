@@ -546,9 +546,10 @@ static VOID NTAPI sim_NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAda
     if (!sim_ndis_adapter_handle(MiniportAdapterHandle)) {
         sim_violation(site, "%s: %p is not a live adapter handle", fn, MiniportAdapterHandle);
     }
-    if (!!NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(ReceiveFlags) != (sim_irql == DISPATCH_LEVEL)) {
-        sim_violation(site, "%s: NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL is %s at IRQL %u", fn,
-                      NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(ReceiveFlags) ? "set" : "clear",
+    /* "Dispatch IRQL tracking": set only when the IRQL is known to be DISPATCH_LEVEL (clear is
+     * allowed anywhere: the IRQL may be unknown to the caller). */
+    if (NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(ReceiveFlags) && sim_irql != DISPATCH_LEVEL) {
+        sim_violation(site, "%s: NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL is set at IRQL %u", fn,
                       (unsigned)sim_irql);
     }
     if (!sim_ndis_adapter_running()) {
@@ -827,10 +828,10 @@ static VOID NTAPI sim_NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapte
     if (!sim_ndis_adapter_handle(MiniportAdapterHandle)) {
         sim_violation(site, "%s: %p is not a live adapter handle", fn, MiniportAdapterHandle);
     }
-    int flag = (SendCompleteFlags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL) != 0;
-    if (flag != (sim_irql == DISPATCH_LEVEL)) {
-        sim_violation(site, "%s: NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL is %s at IRQL %u", fn,
-                      flag ? "set" : "clear", (unsigned)sim_irql);
+    if ((SendCompleteFlags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL) &&
+        sim_irql != DISPATCH_LEVEL) {
+        sim_violation(site, "%s: NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL is set at IRQL %u", fn,
+                      (unsigned)sim_irql);
     }
     if (NetBufferList == NULL) {
         sim_violation(site, "%s with no NET_BUFFER_LIST", fn);

@@ -275,6 +275,10 @@ void sim_ndis_unload(void)
     if (!driver.loaded) {
         sim_script_error("the driver is not loaded");
     }
+    if (sim_io_open_handles() > 0) {
+        sim_script_error("unload with handles open: Windows unloads a driver only once its "
+                         "device objects are gone; close them first");
+    }
     if (adapter.state != AD_NONE) {
         sim_event("unload halts the adapter first");
         sim_ndis_halt();

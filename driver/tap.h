@@ -42,7 +42,7 @@ typedef struct _TAP_ADAPTER TAP_ADAPTER, *PTAP_ADAPTER;
 typedef struct _TAP_RX_SLOT {
     struct _TAP_RX_SLOT *Next; /* free list */
     PMDL Mdl;                  /* describes Data, made once */
-    DECLSPEC_ALIGN(16) UCHAR Data[TAP_RX_BUFFER];
+    UCHAR Data[TAP_RX_BUFFER];
 } TAP_RX_SLOT, *PTAP_RX_SLOT;
 
 /*

@@ -76,6 +76,8 @@ class Script:
                 self.current = name
         elif what == "read":
             name = self.name("r")
+            if rng.random() < 0.1:  # cancelled on another processor as it is queued
+                self.lines.append(f"race-cancel {name} insert")
             self.lines.append(f"read {h} {rng.choice([20, 100, 2000])} {name}")
             self.reads.append(name)
         elif what == "write":
@@ -102,7 +104,10 @@ class Script:
             if h == self.current:
                 self.current = None
         elif what == "cancel" and self.reads:
-            self.lines.append(f"cancel {rng.choice(self.reads)}")
+            if rng.random() < 0.5:
+                self.lines.append(f"cancel {rng.choice(self.reads)}")
+            else:  # cancelled on another processor as the read service takes it
+                self.lines.append(f"race-cancel {rng.choice(self.reads)} remove")
         elif what == "pause":
             self.lines.append("pause")
             self.running = False

@@ -197,3 +197,29 @@ def test_unload_halts_the_adapter_first(sim: Simulator) -> None:
     run = sim.run([*setup(), "unload"])
     names = [e.kind for e in run.events if e.kind in ("halt", "deregister", "unload")]
     assert names == ["unload", "halt", "deregister", "unload"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "outcome"),
+    [
+        # Cancelled on another processor just before the read enters the queue.
+        (["race-cancel r1 insert", "read h1 2000 r1"], "cancelled"),
+        # ... just after the read service took it out, with no frame to give it.
+        (["read h1 2000 r1", "race-cancel r1 remove", "read h1 2000 r2"], "cancelled"),
+        # ... just after the read service took it out to give it a frame: the cancel loses.
+        (["read h1 2000 r1", "race-cancel r1 remove", send(frame())], "frame"),
+        # ... while closing and halting take it out.
+        (["read h1 2000 r1", "race-cancel r1 remove", "close h1", "open h1b"], "cancelled"),
+        (["read h1 2000 r1", "race-cancel r1 remove", "halt", "close h1", "init", "open h1b"],
+         "cancelled"),
+    ],
+)  # fmt: skip
+def test_cancellation_races(sim: Simulator, lines: list[str], outcome: str) -> None:
+    last = "h1b" if "open h1b" in lines else "h1"
+    run = sim.run([*opened(), *lines, *teardown(last)])
+    assert run.one("race", "cancel")
+    done = run.irp("r1")  # exactly once, whichever side won
+    if outcome == "frame":
+        assert done.data() == frame()
+    else:
+        assert done.int("status") == core.CANCELLED

@@ -1010,6 +1010,32 @@ static NTSTATUS NTAPI sim_IoCsqInitializeEx(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP_EX C
 }
 SIM_EXPORT(IoCsqInitializeEx);
 
+/*
+ * Cancellation races, injected: IoCancelIrp from "another processor" at the one moment the
+ * single-threaded simulation cannot otherwise reach -- just before the IRP enters a
+ * cancel-safe queue, or just after the queue handed it to the driver (its cancel routine
+ * already cleared, so the cancel only sets Irp->Cancel).
+ */
+static char race_irp[40];
+static int race_at; /* 1: before insert, 2: after removal */
+
+void sim_io_race_cancel(const char *irp_name, int before_insert)
+{
+    host_format(race_irp, sizeof(race_irp), "%s", irp_name);
+    race_at = before_insert ? 1 : 2;
+}
+
+static void race(PIRP irp, int at)
+{
+    sim_irp *r = irp_record(irp);
+    if (race_at != at || r == NULL || strcmp(r->name, race_irp) != 0) {
+        return;
+    }
+    race_at = 0;
+    irp->Cancel = TRUE; /* IoCancelIrp finds no cancel routine to call */
+    sim_event("race cancel %s %s", r->name, at == 1 ? "before-insert" : "after-remove");
+}
+
 static NTSTATUS csq_insert(const void *site, PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context,
                            PVOID InsertContext)
 {
@@ -1027,6 +1053,7 @@ static NTSTATUS csq_insert(const void *site, PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_
     if (r->csq != NULL) {
         sim_violation(site, "IoCsqInsertIrp: IRP %s is already in a cancel-safe queue", r->name);
     }
+    race(Irp, 1);
     Csq->CsqAcquireLock(Csq, &irql);
     if (Csq->Type == IO_TYPE_CSQ_EX) {
         status = ((PIO_CSQ_INSERT_IRP_EX)(PVOID)Csq->CsqInsertIrp)(Csq, Irp, InsertContext);
@@ -1087,6 +1114,9 @@ static PIRP NTAPI sim_IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context)
         }
     }
     Csq->CsqReleaseLock(Csq, irql);
+    if (irp != NULL) {
+        race(irp, 2);
+    }
     return irp;
 }
 SIM_EXPORT(IoCsqRemoveIrp);
@@ -1107,6 +1137,9 @@ static PIRP NTAPI sim_IoCsqRemoveNextIrp(PIO_CSQ Csq, PVOID PeekContext)
         irp = Csq->CsqPeekNextIrp(Csq, irp, PeekContext);
     }
     Csq->CsqReleaseLock(Csq, irql);
+    if (irp != NULL) {
+        race(irp, 2);
+    }
     return irp;
 }
 SIM_EXPORT(IoCsqRemoveNextIrp);

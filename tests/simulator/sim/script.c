@@ -19,6 +19,8 @@
  *   open H [user|admin|system] [diag] [path=P] [access=r|w|rw]
  *   close H | read H LEN [NAME] [count=N] | write H HEX [NAME] | cancel NAME
  *   ioctl H CODE [in=HEX] [out=N] [name=NAME]
+ *   race-cancel NAME insert|remove  IoCancelIrp on another processor just before IRP NAME
+ *                                enters a cancel-safe queue, or just after it leaves one
  *   send HEX... [dispatch] [split=N] [offset=N] [unmapped] [vlan=V] [priority=P] [one-nbl]
  *        [repeat=N]
  *   cancel-send ID
@@ -355,6 +357,12 @@ static void run(char **argv, int argc)
     } else if (strcmp(c, "cancel") == 0) {
         need(argc, 2, "cancel NAME");
         sim_io_cancel(argv[1]);
+    } else if (strcmp(c, "race-cancel") == 0) {
+        need(argc, 3, "race-cancel NAME insert|remove");
+        if (strcmp(argv[2], "insert") != 0 && strcmp(argv[2], "remove") != 0) {
+            sim_script_error("race-cancel: insert or remove");
+        }
+        sim_io_race_cancel(argv[1], strcmp(argv[2], "insert") == 0);
     } else if (strcmp(c, "send") == 0) {
         need(argc, 2, "send HEX...");
         send_command(argv, argc);

@@ -216,6 +216,7 @@ void sim_io_write(const char *handle, const unsigned char *data, ULONG length,
 void sim_io_ioctl(const char *handle, ULONG code, const unsigned char *in, ULONG in_len,
                   ULONG out_len, const char *irp_name);
 void sim_io_cancel(const char *irp_name);
+void sim_io_race_cancel(const char *irp_name, int before_insert);
 void sim_io_report(void);
 size_t sim_io_pending_irps(void);
 size_t sim_io_open_handles(void);

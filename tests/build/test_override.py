@@ -20,7 +20,9 @@ def test_component_id_override(
     tree = make_tree(f"override-{len(component_id)}")
     override = tmp_path / "vendor.py"
     override.write_text(
-        f'PRODUCT_TAP_WIN_COMPONENT_ID = "{component_id}"\nPRODUCT_TAP_WIN_PROVIDER = "Vendor Provider"\n'
+        f'PRODUCT_TAP_WIN_COMPONENT_ID = "{component_id}"\n'
+        'PRODUCT_TAP_WIN_PROVIDER = "Vendor Provider"\n'
+        'PRODUCT_TAP_WIN_DEVICE_DESCRIPTION = "Vendor VPN Adapter"\n'
     )
     scons(tree, "arch=amd64", f"override={override}")
     dist = tree / "dist" / "amd64"
@@ -33,6 +35,11 @@ def test_component_id_override(
     assert f"AddService = {component_id}, 2," in inf
     assert f"ServiceBinary  = %12%\\{component_id}.sys" in inf
     assert 'Provider          = "Vendor Provider"' in inf
+    assert 'DeviceDescription = "Vendor VPN Adapter"' in inf
+    # The driver reports the description as OID_GEN_VENDOR_DESCRIPTION.
+    image = (dist / f"{component_id}.sys").read_bytes()
+    assert b"Vendor VPN Adapter\0" in image
+    assert b"TAP-Windows Adapter V9" not in image
     assert "tap0901" not in inf
     pe = pefile.PE(str(dist / f"{component_id}.sys"))
     strings = resource.read_strings(pe)

@@ -142,3 +142,12 @@ def test_time_read_from_shared_user_data(selftest: Simulator) -> None:
     assert interrupt == 20_000_000  # 100 ns units
     assert system - interrupt == 133_800_000_000_000_000  # a fixed boot date
     assert ticks == interrupt // 156_250  # 15.625 ms ticks
+
+
+def test_indication_under_a_lock_deadlocks_on_a_synchronous_return(selftest: Simulator) -> None:
+    """Indicating while holding the lock the return handler takes: harmless while NDIS returns
+    later, a deadlock when the protocol returns at once (inside the indication)."""
+    later = selftest.run([*start(rule(35)), "close h1", "halt", "unload"])
+    assert len(later.of("return")) == 1
+    run = selftest.run(["set return sync", *start(rule(35))], check=False)
+    failed(run, "deadlock: spin lock", "acquired again", "in MiniportReturnNetBufferLists")

@@ -25,7 +25,11 @@ class Script:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        self.lines = [*setup(reg={"MediaStatus": self.rng.choice(["0", "1"])})]
+        self.lines = [
+            *(["set return sync"] if self.rng.random() < 0.4 else []),
+            *(["set return-irql passive"] if self.rng.random() < 0.3 else []),
+            *setup(reg={"MediaStatus": self.rng.choice(["0", "1"])}),
+        ]
         self.adapter = True  # initialized
         self.running = True
         self.powered = True

@@ -136,6 +136,20 @@ def test_pause_waits_for_outstanding_receives(sim: Simulator) -> None:
     assert run.of("pause")[0].int("status") == core.PENDING
 
 
+def test_synchronous_returns(sim: Simulator) -> None:
+    """The protocol returns each list inside the indication: writes, the driver's own replies
+    and a pause all cope (no lock held across an indication)."""
+    arp = packets.arp_request(PERMANENT_MAC, "10.8.0.2", "10.8.0.1")
+    tun = ioctl("h1", core.CONFIG_TUN, bytes([10, 8, 0, 2, 10, 8, 0, 0, 255, 255, 255, 0]))
+    run = sim.run(
+        ["set return sync", *opened(), f"write h1 {write_frame().hex()} w1", tun, send(arp),
+         send(arp, options="dispatch"), "pause", "restart", *teardown("h1")]
+    )  # fmt: skip
+    kinds = [e.kind for e in run.events if e.kind in ("recv", "return", "send-complete")]
+    # The write's list, then each ARP reply: indicated, returned inside, the send completed.
+    assert kinds == ["recv", "return", *(["recv", "return", "send-complete"] * 2)]
+
+
 def test_receive_returns_at_passive_level(sim: Simulator) -> None:
     run = sim.run(
         ["set return-irql passive", *opened(), f"write h1 {write_frame().hex()} w1",

@@ -266,6 +266,11 @@ static NTSTATUS BadIoctl(PBAD_ADAPTER a, PIRP Irp, PIO_STACK_LOCATION Stack)
             t[2] = (ULONG64)ticks.QuadPart;
         }
         return BadComplete(Irp, STATUS_SUCCESS, 3 * sizeof(ULONG64));
+    case BAD_CODE(35): /* indicates holding the lock its return handler takes */
+        KeAcquireSpinLock(&a->Lock, &irql);
+        (void)BadIndicate(a, NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
+        KeReleaseSpinLock(&a->Lock, irql);
+        return BadComplete(Irp, STATUS_SUCCESS, 0);
     case BAD_CODE(33): /* arms reads: executable mappings */
         BadMapExecutable = TRUE;
         return BadComplete(Irp, STATUS_SUCCESS, 0);
@@ -436,13 +441,16 @@ static VOID NTAPI BadSend(NDIS_HANDLE AdapterContext, PNET_BUFFER_LIST NetBuffer
 static VOID NTAPI BadReturn(NDIS_HANDLE AdapterContext, PNET_BUFFER_LIST NetBufferLists,
                             ULONG ReturnFlags)
 {
+    PBAD_ADAPTER a = AdapterContext;
     PNET_BUFFER_LIST next;
-    UNREFERENCED_PARAMETER(AdapterContext);
+    KIRQL irql;
     UNREFERENCED_PARAMETER(ReturnFlags);
+    KeAcquireSpinLock(&a->Lock, &irql);
     for (; NetBufferLists != NULL; NetBufferLists = next) {
         next = NET_BUFFER_LIST_NEXT_NBL(NetBufferLists);
         NdisFreeNetBufferList(NetBufferLists);
     }
+    KeReleaseSpinLock(&a->Lock, irql);
 }
 
 static VOID NTAPI BadCancelSend(NDIS_HANDLE AdapterContext, PVOID CancelId)

@@ -601,7 +601,13 @@ static VOID NTAPI sim_NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAda
         held_count++;
         nbl = next;
     }
+    /* A protocol may return what it got before its receive handler returns: NDIS then calls
+     * MiniportReturnNetBufferLists inside this very call. */
+    if (sim_return_sync && !hold_mode) {
+        sim_nbl_return_held();
+    }
 }
+
 SIM_EXPORT(NdisMIndicateReceiveNetBufferLists);
 
 void sim_nbl_hold(int hold)

@@ -9,6 +9,8 @@
  *   set os 6.1|6.2|10.0 [build]  RtlGetVersion's answer (default 10.0.19045)
  *   set service NAME             the service name in DriverEntry's RegistryPath
  *   set return-irql passive|dispatch   IRQL of receive returns (default dispatch)
+ *   set return sync|deferred     receive returns inside the indication call (as when the
+ *                                protocol returns at once) or after it (default)
  *   set data-limit N             print at most N bytes of data per event
  *   reg|svc|svcparam NAME sz TEXT | dword N | binary HEX | multi_sz A,B | delete
  *                                the adapter's registry key, the service key, its Parameters
@@ -171,12 +173,15 @@ static void set_command(char **argv, int argc)
     } else if (strcmp(what, "service") == 0) {
         host_format(sim_service_path, sizeof(sim_service_path),
                     "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\%s", value);
+    } else if (strcmp(what, "return") == 0) {
+        sim_return_sync = strcmp(value, "sync") == 0;
     } else if (strcmp(what, "data-limit") == 0) {
         sim_data_limit = number(value, "data-limit");
     } else if (strcmp(what, "return-irql") == 0) {
         sim_return_at_dispatch = strcmp(value, "dispatch") == 0;
     } else {
-        sim_script_error("set %s: accepted ndis, os, service, return-irql, data-limit", what);
+        sim_script_error("set %s: accepted ndis, os, service, return, return-irql, data-limit",
+                         what);
     }
 }
 

@@ -198,6 +198,7 @@ extern ULONG sim_os_major;    /* RtlGetVersion */
 extern ULONG sim_os_minor;
 extern ULONG sim_os_build;
 extern int sim_return_at_dispatch; /* receive returns and send completions come at DISPATCH */
+extern int sim_return_sync;        /* receive returns come inside the indication call */
 extern char sim_service_path[256]; /* DriverEntry's RegistryPath (the service key) */
 extern size_t sim_data_limit;      /* at most this many bytes of data per event (set data-limit) */
 

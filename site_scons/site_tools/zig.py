@@ -20,25 +20,6 @@ def _cmd() -> str:
     return " ".join(shlex.quote(part) for part in zig.command())
 
 
-def _windows_version_defines(arch: Any) -> list[tuple[str, str]]:
-    major, minor = arch.min_windows
-    winnt = f"0x{major:02X}{minor:02X}"
-    return [
-        ("_WIN32_WINNT", winnt),
-        ("NTDDI_VERSION", f"0x{major:02X}{minor:02X}0000"),
-        ("WINVER", winnt),
-    ]
-
-
-# Kernel code touches no floating-point or SIMD register (i386 Windows does not save them for
-# kernel code; the driver keeps one rule on every arch): zig CPU names with those features off.
-_KERNEL_CPU = {
-    "i386": "baseline-mmx-sse-sse2-x87",
-    "amd64": "baseline-mmx-sse-sse2-x87",
-    "arm64": "baseline-neon-fp_armv8",
-}
-
-
 def generate(env: Env) -> None:
     arch = env["TAP_ARCH"]
     top = env.Dir("#").abspath
@@ -78,22 +59,14 @@ def generate(env: Env) -> None:
         # leader, and lld-link (outside -lldmingw) discards them, leaving x64/arm64 images
         # without unwind data (no exception directory).
     ]
-    env.Append(CCFLAGS=env["TAP_COMMON_CCFLAGS"], CPPDEFINES=_windows_version_defines(arch))
+    env.Append(CCFLAGS=env["TAP_COMMON_CCFLAGS"], CPPDEFINES=zig.windows_defines(arch))
 
     # zig's wdm.h/ntddk.h stop on aarch64: patched copies (tapbuild.ddkpatch) come first on
     # the include path, for every arch (they change nothing on x86 and x64).
     ddk = zig.mingw_include() / "ddk"
     overlay = env.Dir("#build/zig-ddk")
     ddkpatch.write_overlay(zig.mingw_include(), Path(overlay.abspath))
-    env["TAP_KERNEL_CCFLAGS"] = [
-        "-std=gnu11",
-        "-ffreestanding",
-        "-fstack-protector-strong",
-        "-mgeneral-regs-only",
-        # zig appends its CPU's features after -mgeneral-regs-only, so on x86 that flag alone
-        # leaves SSE/x87 on (copies through xmm registers): name the CPU without them.
-        f"-mcpu={_KERNEL_CPU[arch.name]}",
-    ]
+    env["TAP_KERNEL_CCFLAGS"] = zig.kernel_flags(arch)
     env["TAP_KERNEL_CPPDEFINES"] = env["TAP_DRIVER_CPPDEFINES"]
     env["TAP_KERNEL_CPPPATH"] = [overlay, str(ddk)]
     env["TAP_USER_CCFLAGS"] = ["-std=gnu11", "-fno-stack-protector", "-ffreestanding"]

@@ -7,6 +7,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from tapbuild.arch import Arch
 from tapbuild.errors import TapError
 
 
@@ -39,3 +40,33 @@ def mingw_include() -> Path:
 def mingw_defs() -> Path:
     """zig's mingw-w64 module-definition files common to all arches."""
     return lib_dir() / "libc" / "mingw" / "lib-common"
+
+
+# Kernel code touches no floating-point or SIMD register (i386 Windows does not save them for
+# kernel code; the driver keeps one rule on every arch): zig CPU names with those features off.
+KERNEL_CPU = {
+    "i386": "baseline-mmx-sse-sse2-x87",
+    "amd64": "baseline-mmx-sse-sse2-x87",
+    "arm64": "baseline-neon-fp_armv8",
+}
+
+
+def windows_defines(arch: Arch) -> list[tuple[str, str]]:
+    """_WIN32_WINNT, NTDDI_VERSION and WINVER of the arch's oldest Windows (zig cc defines
+    _WIN32_WINNT itself: compile with -U_WIN32_WINNT before these)."""
+    major, minor = arch.min_windows
+    winnt = f"0x{major:02X}{minor:02X}"
+    return [("_WIN32_WINNT", winnt), ("NTDDI_VERSION", f"{winnt}0000"), ("WINVER", winnt)]
+
+
+def kernel_flags(arch: Arch) -> list[str]:
+    """The compile flags that make code kernel code, beyond the common ones."""
+    return [
+        "-std=gnu11",
+        "-ffreestanding",
+        "-fstack-protector-strong",
+        "-mgeneral-regs-only",
+        # zig appends its CPU's features after -mgeneral-regs-only, so on x86 that flag alone
+        # leaves SSE/x87 on (copies through xmm registers): name the CPU without them.
+        f"-mcpu={KERNEL_CPU[arch.name]}",
+    ]

@@ -324,12 +324,7 @@ class ProbeBuild:
 def windows_defines(arch: str) -> list[str]:
     """_WIN32_WINNT/NTDDI_VERSION for the oldest Windows of ``arch`` (zig defines
     _WIN32_WINNT=0x0a00 itself: undefine it first)."""
-    major, minor = ARCHES[arch].min_windows
-    return [
-        "-U_WIN32_WINNT",
-        f"-D_WIN32_WINNT=0x{major:02X}{minor:02X}",
-        f"-DNTDDI_VERSION=0x{major:02X}{minor:02X}0000",
-    ]
+    return ["-U_WIN32_WINNT", *(f"-D{k}={v}" for k, v in zig.windows_defines(ARCHES[arch]))]
 
 
 def zig_include_args(overlay: Path) -> list[str]:

@@ -21,12 +21,9 @@ from tapbuild import zig
 from tapbuild.arch import ARCHES
 from test_calling_conventions import undefined_symbols
 
-# The kernel flags of the zig Tool (site_scons/site_tools/zig.py) that bear on declarations.
-KERNEL_FLAGS = [
-    "-std=gnu11",
-    "-ffreestanding",
-    "-fstack-protector-strong",
-    "-mgeneral-regs-only",
+# The zig Tool's kernel flags (tapbuild.zig.kernel_flags) and the common ones that bear on
+# declarations.
+COMMON_FLAGS = [
     "-mno-stack-arg-probe",
     "-O2",
     "-Wall",
@@ -44,7 +41,8 @@ RUNTIME = {"memcpy", "memset", "memmove", "memcmp", "__stack_chk_fail", "__stack
 @pytest.mark.parametrize("arch", list(ARCHES))
 def test_usage_compiles_and_needs_only_imports(arch: str, tmp_path: Path) -> None:
     obj = tmp_path / "usage.obj"
-    cmd = [*zig.command(), "cc", "-target", ARCHES[arch].zig_target, "-c", *KERNEL_FLAGS]
+    a = ARCHES[arch]
+    cmd = [*zig.command(), "cc", "-target", a.zig_target, "-c", *zig.kernel_flags(a), *COMMON_FLAGS]
     cmd += [*windows_defines(arch), *zig_include_args(tmp_path / "ov")]
     cmd += [str(HERE / "decl_usage.c"), "-o", str(obj)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -145,6 +145,10 @@ static NDIS_STATUS NTAPI sim_NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle,
                       "%u",
                       attrs->Header.Type, attrs->Header.Revision, attrs->Header.Size);
     }
+    if (sim_inject_failure("NdisRegisterDeviceEx")) {
+        *pDeviceObject = NULL;
+        return NDIS_STATUS_RESOURCES;
+    }
     sim_device *d = host_malloc(sizeof(*d));
     copy_name(site, attrs->DeviceName, d->name, "DeviceName");
     if (attrs->SymbolicName != NULL) {

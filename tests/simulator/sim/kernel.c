@@ -443,6 +443,9 @@ static PVOID pool_alloc(const void *site, POOL_TYPE type, SIZE_T size, ULONG tag
     if (tag == 0) {
         sim_violation(site, "%s: pool tag 0; the tag must be a non-zero character literal", fn);
     }
+    if (sim_inject_failure(fn)) {
+        return NULL;
+    }
     sim_block *b = sim_alloc(SIM_MEMORY, size, tag, SIM_OWNER_DRIVER, site, 0, "pool block");
     b->extra = (void *)(ULONG_PTR)1; /* from ExAllocatePool* */
     return b->ptr;
@@ -514,6 +517,9 @@ static PMDL NTAPI sim_IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN 
     (void)ChargeQuota;
     if (Irp != NULL || SecondaryBuffer) {
         sim_violation(site, "IoAllocateMdl: attaching MDLs to IRPs is not simulated");
+    }
+    if (sim_inject_failure("IoAllocateMdl")) {
+        return NULL;
     }
     return mdl_build(site, VirtualAddress, Length, SIM_OWNER_DRIVER, "MDL (IoAllocateMdl)");
 }
@@ -592,6 +598,9 @@ static PVOID NTAPI sim_MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList,
                       "MmMapLockedPagesSpecifyCache: executable mapping on Windows %lu.%lu; "
                       "buffers must be mapped with MdlMappingNoExecute",
                       (unsigned long)sim_os_major, (unsigned long)sim_os_minor);
+    }
+    if (sim_inject_failure("MmMapLockedPagesSpecifyCache")) {
+        return NULL; /* out of system PTEs */
     }
     PVOID va = MmGetMdlVirtualAddress(MemoryDescriptorList);
     MemoryDescriptorList->MappedSystemVa = va;

@@ -53,6 +53,9 @@ static NDIS_HANDLE NTAPI sim_NdisAllocateNetBufferListPool(
     if (Parameters->PoolTag == 0) {
         sim_violation(site, "NdisAllocateNetBufferListPool: PoolTag 0");
     }
+    if (sim_inject_failure("NdisAllocateNetBufferListPool")) {
+        return NULL;
+    }
     sim_block *b =
         sim_alloc(SIM_NBL_POOL, 64, Parameters->PoolTag, owner, site, 1, "NET_BUFFER_LIST pool");
     sim_pool *p = host_malloc(sizeof(*p));
@@ -187,6 +190,9 @@ static PMDL NTAPI sim_NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddre
                       "non-paged memory",
                       VirtualAddress, Length);
     }
+    if (sim_inject_failure("NdisAllocateMdl")) {
+        return NULL;
+    }
     sim_block *b = sim_alloc(SIM_MDL, sizeof(MDL) + 2 * sizeof(PFN_NUMBER), 0, owner, site, 1,
                              "MDL (NdisAllocateMdl)");
     PMDL mdl = b->ptr;
@@ -224,6 +230,9 @@ static PNET_BUFFER_LIST nbl_alloc(const void *site, NDIS_HANDLE PoolHandle, USHO
         sim_violation(site, "%s: DataOffset %lu + DataLength %llu exceed the %lu-byte MDL chain",
                       fn, (unsigned long)DataOffset, (unsigned long long)DataLength,
                       (unsigned long)chain_bytes(MdlChain));
+    }
+    if (sim_inject_failure(fn)) {
+        return NULL;
     }
     size_t ctx = ContextSize || ContextBackFill
                      ? ALIGN16(sizeof(NET_BUFFER_LIST_CONTEXT) + ContextSize + ContextBackFill)
@@ -330,6 +339,9 @@ static NDIS_STATUS NTAPI sim_NdisAllocateNetBufferListContext(PNET_BUFFER_LIST N
 {
     const void *site = SIM_SITE();
     sim_irql_at_most(site, "NdisAllocateNetBufferListContext", DISPATCH_LEVEL);
+    if (sim_inject_failure("NdisAllocateNetBufferListContext")) {
+        return NDIS_STATUS_RESOURCES;
+    }
     sim_block *owner = sim_block_holding(NetBufferList);
     sim_block *b = sim_alloc(
         SIM_NBL_CTX, sizeof(NET_BUFFER_LIST_CONTEXT) + ContextSize + ContextBackFill, PoolTag,

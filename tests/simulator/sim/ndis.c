@@ -728,6 +728,9 @@ static NDIS_STATUS NTAPI sim_NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT 
         sim_violation(site, "NdisOpenConfigurationEx: Flags 0x%lx (filter instances only)",
                       (unsigned long)ConfigObject->Flags);
     }
+    if (sim_inject_failure("NdisOpenConfigurationEx")) {
+        return NDIS_STATUS_RESOURCES;
+    }
     sim_block *b = sim_alloc(SIM_CONFIG, 64, 0, owner, site, 1, "configuration handle");
     sim_config *c = host_malloc(sizeof(*c));
     c->store = owner == SIM_OWNER_ADAPTER ? SIM_STORE_ADAPTER : SIM_STORE_PARAMETERS;
@@ -890,7 +893,7 @@ static PVOID NTAPI sim_NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle,
     (void)Priority;
     sim_irql_at_most(site, "NdisAllocateMemoryWithTagPriority", DISPATCH_LEVEL);
     sim_owner owner = sim_ndis_owner_of(NdisHandle, site, "NdisAllocateMemoryWithTagPriority");
-    if (Length == 0) {
+    if (Length == 0 || sim_inject_failure("NdisAllocateMemoryWithTagPriority")) {
         return NULL;
     }
     sim_block *b = sim_alloc(SIM_MEMORY, Length, Tag, owner, site, 0, "NDIS memory");
@@ -965,6 +968,9 @@ static PNDIS_RW_LOCK_EX NTAPI sim_NdisAllocateRWLock(NDIS_HANDLE NdisHandle)
     const void *site = SIM_SITE();
     sim_irql_at_most(site, "NdisAllocateRWLock", DISPATCH_LEVEL);
     sim_owner owner = sim_ndis_owner_of(NdisHandle, site, "NdisAllocateRWLock");
+    if (sim_inject_failure("NdisAllocateRWLock")) {
+        return NULL;
+    }
     sim_block *b = sim_alloc(SIM_RWLOCK, 64, 0, owner, site, 1, "NDIS_RW_LOCK_EX");
     b->extra = host_malloc(sizeof(sim_rwlock));
     return b->ptr;

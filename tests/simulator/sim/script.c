@@ -28,6 +28,8 @@
  *   cancel-send ID
  *   oid query OID OUTLEN | oid set OID HEX | oid method OID HEX OUTLEN   [direct]
  *   hold on|off | return | advance MS | state | check | echo TEXT
+ *   fail-nth N                   the N-th allocation, mapping or registration from now fails
+ *                                (0: none) | failpoints (how many such calls so far)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -384,6 +386,11 @@ static void run(char **argv, int argc)
     } else if (strcmp(c, "advance") == 0) {
         need(argc, 2, "advance MS");
         sim_advance((ULONG64)number(argv[1], "milliseconds") * 10000);
+    } else if (strcmp(c, "fail-nth") == 0) {
+        need(argc, 2, "fail-nth N");
+        sim_fail_nth(number(argv[1], "N"));
+    } else if (strcmp(c, "failpoints") == 0) {
+        sim_event("failpoints count=%lu", sim_failable_calls());
     } else if (strcmp(c, "state") == 0) {
         sim_ndis_state();
     } else if (strcmp(c, "check") == 0) {

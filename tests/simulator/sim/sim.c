@@ -451,6 +451,33 @@ void sim_fault(const void *ip, const void *addr, int write, unsigned long code)
     host_exit(SIM_EXIT_VIOLATION);
 }
 
+/* ---- Injected failures ------------------------------------------------------------------------
+ */
+
+static unsigned long failable_calls, fail_at;
+
+/* Low resources, on request: the failable call fail_at fails (allocations, mappings,
+ * registrations; each returns what its reference says it returns on failure). */
+int sim_inject_failure(const char *fn)
+{
+    failable_calls++;
+    if (fail_at == 0 || failable_calls != fail_at) {
+        return 0;
+    }
+    sim_event("inject failure %s call=%lu", fn, failable_calls);
+    return 1;
+}
+
+void sim_fail_nth(unsigned long n)
+{
+    fail_at = n ? failable_calls + n : 0;
+}
+
+unsigned long sim_failable_calls(void)
+{
+    return failable_calls;
+}
+
 /* ---- Time and deferred work ------------------------------------------------------------------ */
 
 unsigned long long sim_now_100ns(void)

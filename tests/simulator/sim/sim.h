@@ -150,6 +150,14 @@ size_t sim_count_live(sim_kind kind);
 const char *sim_kind_name(sim_kind kind);
 const char *sim_tag_text(ULONG tag, char buf[8]);
 
+/* ---- Injected failures ---------------------------------------------------------------------- */
+
+/* 1 when this failable call (an allocation, mapping or registration) is to fail. */
+int sim_inject_failure(const char *fn);
+/* The n-th failable call from now fails (0: none). */
+void sim_fail_nth(unsigned long n);
+unsigned long sim_failable_calls(void);
+
 /* ---- Simulated time ------------------------------------------------------------------------ */
 
 extern ULONG64 sim_time_100ns; /* since boot */

@@ -57,3 +57,17 @@ def test_failures_in_the_data_path_fail_one_request(sim: Simulator) -> None:
             assert failed.count(0xC000009A) == 1  # STATUS_INSUFFICIENT_RESOURCES
         if what == "NdisAllocateNetBufferAndNetBufferList":  # the write is dropped, counted
             assert run.irp("w1").int("status") == 0 and not run.of("recv")
+
+
+def test_failures_in_driver_entry(sim: Simulator) -> None:
+    before, after = failpoints(sim.run([*SETUP[:-1], "failpoints", "load", "failpoints", "unload"]))
+    assert after - before >= 2  # the service key, the registration
+    for n in range(1, after - before + 1):
+        run = sim.run([*SETUP[:-1], f"fail-nth {n}", "load", "echo loaded", "init", "unload"],
+                      check=False)  # fmt: skip
+        assert run.violation is None, str(run)
+        if injected(run) == "NdisMRegisterMiniportDriver":
+            assert run.one("load").int("status") != 0
+            assert run.returncode == 2  # the script's init finds no driver
+        else:  # no service key: TapDiag off, the driver loads
+            assert run.returncode == 0 and run.one("load").int("status") == 0

@@ -745,6 +745,9 @@ static NTSTATUS NTAPI sim_ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess
         }
         store = SIM_STORE_PARAMETERS;
     }
+    if (sim_inject_failure("ZwOpenKey")) {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
     sim_block *b =
         sim_alloc(SIM_KEY, sizeof(sim_key), 0, SIM_OWNER_DRIVER, site, 1, "registry key handle");
     ((sim_key *)b->ptr)->store = store;

@@ -184,6 +184,9 @@ static NDIS_STATUS NTAPI sim_NdisMRegisterMiniportDriver(
               chars->MinorDriverVersion, chars->Header.Revision, (unsigned long)chars->Flags,
               chars->Header.Revision >= 2 && chars->DirectOidRequestHandler ? "yes" : "no",
               chars->CheckForHangHandlerEx ? "yes" : "no", chars->ResetHandlerEx ? "yes" : "no");
+    if (status == NDIS_STATUS_SUCCESS && sim_inject_failure("NdisMRegisterMiniportDriver")) {
+        status = NDIS_STATUS_RESOURCES;
+    }
     if (status != NDIS_STATUS_SUCCESS) {
         *NdisMiniportDriverHandle = NULL;
         return status;

@@ -15,7 +15,7 @@ from tapbuild import sourcetree
 @pytest.fixture(scope="session")
 def sim_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the tree with the simulator built (`scons arch=amd64 driver-sim`)."""
-    tree = sourcetree.copy_tree(tmp_path_factory.mktemp("sim-tree"))
+    tree = Path(sourcetree.copy_tree(tmp_path_factory.mktemp("sim-tree")))
     scons(tree, "-j2", "arch=amd64", "driver-sim")
     return tree
 

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -162,8 +162,8 @@ def send(*frames: bytes, options: str = "") -> str:
 
 
 def setup(
-    reg: dict[str, str | int] | None = None,
-    svc: dict[str, int] | None = None,
+    reg: Mapping[str, str | int] | None = None,
+    svc: Mapping[str, int] | None = None,
     ndis: str | None = None,
     os_version: str | None = None,
     init: bool = True,

@@ -35,7 +35,7 @@ TUN = ip("10.8.0.2") + ip("10.8.0.0") + ip("255.255.255.0")
 
 
 def host_frame(size: int = 64, dst: bytes = REMOTE) -> bytes:
-    return packets.ipv4_frame(dst, ADAPTER, payload_len=size)
+    return bytes(packets.ipv4_frame(dst, ADAPTER, payload_len=size))
 
 
 def completions(run: SimRun) -> list[int]:
@@ -157,7 +157,7 @@ def test_reads_tag_by_priority_behavior(
 
 
 def test_tun_write_gets_an_ethernet_header(sim: Simulator) -> None:
-    packet = bytes(IP(src="10.8.0.1", dst="10.8.0.2") / UDP(sport=1, dport=2) / b"hi")
+    packet = bytes(IP(src="10.8.0.1", dst="10.8.0.2") / UDP(sport=1, dport=2) / b"hi")  # type: ignore[operator]
     run = sim.run(
         [*opened(), ioctl("h1", core.CONFIG_TUN, TUN, name="tun"), f"write h1 {packet.hex()} w1",
          *teardown("h1")]
@@ -195,7 +195,7 @@ def test_dhcp_masquerade(sim: Simulator) -> None:
     for reply, kind in ((offer, 2), (ack, 5)):
         assert reply[UDP].sport == 67 and reply[UDP].dport == 68
         assert reply[BOOTP].yiaddr == "10.8.0.2"
-        options = dict(o for o in reply[DHCP].options if isinstance(o, tuple))
+        options: dict[str, object] = dict(o for o in reply[DHCP].options if isinstance(o, tuple))
         assert options["message-type"] == kind
         assert options["server_id"] == "10.8.0.254"
         assert options["name_server"] == "10.8.0.1"

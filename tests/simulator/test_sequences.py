@@ -46,12 +46,12 @@ class Script:
         kind = self.rng.randrange(4)
         size = self.rng.choice([1, 46, 100, 700, 1480])
         if kind == 0:
-            return packets.ipv4_frame(REMOTE, PERMANENT_MAC, payload_len=size)
+            return bytes(packets.ipv4_frame(REMOTE, PERMANENT_MAC, payload_len=size))
         if kind == 1:
-            return packets.ipv4_frame(PEER, PERMANENT_MAC, payload_len=size)
+            return bytes(packets.ipv4_frame(PEER, PERMANENT_MAC, payload_len=size))
         if kind == 2:
-            return packets.arp_request(PERMANENT_MAC, "10.8.0.2", "10.8.0.1")
-        return packets.dhcp(PERMANENT_MAC, self.rng.choice(["discover", "request"]))
+            return bytes(packets.arp_request(PERMANENT_MAC, "10.8.0.2", "10.8.0.1"))
+        return bytes(packets.dhcp(PERMANENT_MAC, self.rng.choice(["discover", "request"])))
 
     def step(self) -> None:
         rng = self.rng

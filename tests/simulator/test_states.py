@@ -31,11 +31,11 @@ REMOTE = bytes.fromhex("020000000001")
 
 
 def frame(size: int = 64) -> bytes:
-    return packets.ipv4_frame(REMOTE, PERMANENT_MAC, payload_len=size)
+    return bytes(packets.ipv4_frame(REMOTE, PERMANENT_MAC, payload_len=size))
 
 
 def write_frame() -> bytes:
-    return packets.ipv4_frame(PERMANENT_MAC, REMOTE, payload_len=40)
+    return bytes(packets.ipv4_frame(PERMANENT_MAC, REMOTE, payload_len=40))
 
 
 def links(run: SimRun) -> list[int]:

@@ -913,10 +913,3 @@ void sim_nbl_cancel_send(ULONG_PTR cancel_id)
     sim_leave(&frame);
     sim_event("cancel-send id=%llu done", (unsigned long long)cancel_id);
 }
-
-void sim_nbl_check_halt(void)
-{
-    if (sim_count_live(SIM_NBL) > 0) {
-        sim_report_leaks(SIM_OWNER_ADAPTER, "halt");
-    }
-}

@@ -213,8 +213,7 @@ static VOID NTAPI sim_NdisMDeregisterMiniportDriver(NDIS_HANDLE NdisMiniportDriv
         sim_violation(site, "NdisMDeregisterMiniportDriver with an adapter not halted");
     }
     /* Configuration handles opened with the driver handle are valid until here. */
-    if (sim_count_live(SIM_CONFIG) > 0) {
-        sim_report_leaks(SIM_OWNER_DRIVER, "NdisMDeregisterMiniportDriver");
+    if (sim_report_leaks_of(SIM_CONFIG, SIM_OWNER_DRIVER, "NdisMDeregisterMiniportDriver")) {
         sim_fail_pending();
     }
     driver.registered = 0;

@@ -387,14 +387,15 @@ void sim_release(sim_block *b, const void *site)
     host_guarded_decommit(b->base, b->span);
 }
 
-size_t sim_report_leaks(sim_owner owner, const char *when)
+static size_t report_leaks(int kind, sim_owner owner, const char *when)
 {
     char where[300], tag[8];
     size_t n = 0;
 
     for (size_t i = 0; i < block_count; i++) {
         sim_block *b = blocks[i];
-        if (!b->live || b->kind == SIM_OBJECT || b->owner != owner) {
+        if (!b->live || b->kind == SIM_OBJECT || b->owner != owner ||
+            (kind >= 0 && b->kind != (sim_kind)kind)) {
             continue;
         }
         sim_problem(NULL,
@@ -406,6 +407,16 @@ size_t sim_report_leaks(sim_owner owner, const char *when)
         n++;
     }
     return n;
+}
+
+size_t sim_report_leaks(sim_owner owner, const char *when)
+{
+    return report_leaks(-1, owner, when);
+}
+
+size_t sim_report_leaks_of(sim_kind kind, sim_owner owner, const char *when)
+{
+    return report_leaks((int)kind, owner, when);
 }
 
 size_t sim_count_live(sim_kind kind)
@@ -420,7 +431,7 @@ size_t sim_count_live(sim_kind kind)
 /* An access fault: explain it by the block it hit. */
 void sim_fault(const void *ip, const void *addr, int write, unsigned long code)
 {
-    char where[300], alloc[300], freed[300];
+    char alloc[300], freed[300];
     sim_block *b = addr ? sim_block_holding(addr) : NULL;
     const char *access = write == 1 ? "write" : write == 0 ? "read" : "execute";
 
@@ -446,7 +457,6 @@ void sim_fault(const void *ip, const void *addr, int write, unsigned long code)
     } else {
         host_line("VIOLATION access violation: %s of %p in %s", access, addr, b->what);
     }
-    (void)where;
     context_lines(ip);
     host_exit(SIM_EXIT_VIOLATION);
 }

@@ -145,6 +145,8 @@ void sim_release(sim_block *block, const void *site);
 sim_block *sim_live_range(const void *p, size_t len);
 /* Live driver resources charged to an owner: one problem each; returns the count. */
 size_t sim_report_leaks(sim_owner owner, const char *when);
+/* The same for one kind of resource. */
+size_t sim_report_leaks_of(sim_kind kind, sim_owner owner, const char *when);
 /* Live blocks of a kind (all owners). */
 size_t sim_count_live(sim_kind kind);
 const char *sim_kind_name(sim_kind kind);
@@ -273,7 +275,6 @@ int sim_nbl_return_held(void);
 size_t sim_nbl_held(void);
 size_t sim_nbl_sends_outstanding(void);
 void sim_nbl_cancel_send(ULONG_PTR cancel_id);
-void sim_nbl_check_halt(void);
 void sim_nbl_idle(void);
 /* A block about to be freed must not hold data of a list NDIS owns. */
 void sim_nbl_check_free(sim_block *block, const void *site, const char *fn);

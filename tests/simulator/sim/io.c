@@ -175,9 +175,12 @@ static NDIS_STATUS NTAPI sim_NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle,
     size_t ext = (attrs->ExtensionSize + 15) & ~(size_t)15;
     char what[64];
     host_format(what, sizeof(what), "device object %s", d->name);
-    d->obj_block =
-        sim_alloc(SIM_OBJECT, sizeof(DEVICE_OBJECT) + ext, 0, SIM_OWNER_NONE, site, 1, what);
+    /* IoCreateDevice zeroes the device extension; NDIS's reference does not say so of the
+     * reserved extension: `set extension-fill pattern` finds a driver relying on it. */
+    d->obj_block = sim_alloc(SIM_OBJECT, sizeof(DEVICE_OBJECT) + ext, 0, SIM_OWNER_NONE, site,
+                             !sim_extension_pattern, what);
     PDEVICE_OBJECT obj = d->obj_block->ptr;
+    memset(obj, 0, sizeof(DEVICE_OBJECT));
     obj->Type = IO_TYPE_DEVICE;
     obj->Size = (USHORT)(sizeof(DEVICE_OBJECT) + ext);
     obj->ReferenceCount = 0;

@@ -12,6 +12,8 @@
  *   set return sync|deferred     receive returns inside the indication call (as when the
  *                                protocol returns at once) or after it (default)
  *   set data-limit N             print at most N bytes of data per event
+ *   set extension-fill zero|pattern   device extensions as IoCreateDevice leaves them (zero,
+ *                                the default) or filled with a pattern
  *   reg|svc|svcparam NAME sz TEXT | dword N | binary HEX | multi_sz A,B | delete
  *                                the adapter's registry key, the service key, its Parameters
  *   load | unload | halt | pause | restart | shutdown | hang-check | reset
@@ -177,12 +179,15 @@ static void set_command(char **argv, int argc)
                     "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\%s", value);
     } else if (strcmp(what, "return") == 0) {
         sim_return_sync = strcmp(value, "sync") == 0;
+    } else if (strcmp(what, "extension-fill") == 0) {
+        sim_extension_pattern = strcmp(value, "pattern") == 0;
     } else if (strcmp(what, "data-limit") == 0) {
         sim_data_limit = number(value, "data-limit");
     } else if (strcmp(what, "return-irql") == 0) {
         sim_return_at_dispatch = strcmp(value, "dispatch") == 0;
     } else {
-        sim_script_error("set %s: accepted ndis, os, service, return, return-irql, data-limit",
+        sim_script_error("set %s: accepted ndis, os, service, return, return-irql, data-limit, "
+                         "extension-fill",
                          what);
     }
 }

@@ -23,6 +23,7 @@ ULONG sim_os_build = 19045;
 int sim_return_at_dispatch = 1;
 int sim_return_sync;
 size_t sim_data_limit = (size_t)-1;
+int sim_extension_pattern;
 char sim_service_path[256] = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\tap0901";
 
 static int problems;

@@ -211,6 +211,7 @@ extern int sim_return_at_dispatch; /* receive returns and send completions come 
 extern int sim_return_sync;        /* receive returns come inside the indication call */
 extern char sim_service_path[256]; /* DriverEntry's RegistryPath (the service key) */
 extern size_t sim_data_limit;      /* at most this many bytes of data per event (set data-limit) */
+extern int sim_extension_pattern;  /* device extensions pattern-filled, not zeroed */
 
 /* ---- The parts, as the script drives them -------------------------------------------------- */
 

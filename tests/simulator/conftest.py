@@ -30,10 +30,12 @@ def tapsim(sim_tree: Path) -> Path:
 @pytest.fixture(scope="session")
 def wine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
     """A throwaway wine prefix with a persistent wineserver (tests using it need wine)."""
-    w = Wine(tmp_path_factory.mktemp("wineprefix"))
-    w.start()
-    yield w
-    w.stop()
+    w = Wine(tmp_path_factory.mktemp("sim-wineprefix"))
+    try:
+        w.start()
+        yield w
+    finally:
+        w.stop()  # the persistent wineserver, also when starting failed
 
 
 @pytest.fixture(scope="session")

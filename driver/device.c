@@ -435,6 +435,9 @@ static NDIS_STATUS TapDeviceRegister(PTAP_ADAPTER Adapter, PTAP_DEVICE Device, B
         Device->Object->Flags |= DO_DIRECT_IO;
     }
     ext = (PTAP_DEVICE_EXTENSION)NdisGetDeviceReservedExtension(Device->Object);
+    /* NdisRegisterDeviceEx does not promise a zeroed extension: set every field. */
+    NdisZeroMemory(ext, sizeof(*ext));
+    KeInitializeSpinLock(&ext->Lock);
     NdisInitializeEvent(&ext->Drained);
     ext->Diag = Diag;
     KeAcquireSpinLock(&ext->Lock, &irql);

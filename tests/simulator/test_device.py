@@ -190,11 +190,6 @@ def test_debug_build_log_and_version(sim_debug: Simulator) -> None:
     assert run.irp("empty").int("status") == core.NO_MORE_ENTRIES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="driver relies on a zeroed NDIS reserved extension: device.c TapDeviceRegister takes "
-    "ext->Lock without KeInitializeSpinLock (and reads IoCount/Draining without setting them)",
-)
 def test_device_extension_not_assumed_zero(sim: Simulator) -> None:
     """NdisRegisterDeviceEx's reference does not promise a zeroed reserved extension."""
     sim.run(["set extension-fill pattern", *opened(), *teardown("h1")])

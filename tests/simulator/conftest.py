@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from sconsrun import scons
-from simrun import Simulator, Wine
+from simrun import Simulator
 from tapbuild import sourcetree
+from wine import Wine, running
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +31,8 @@ def tapsim(sim_tree: Path) -> Path:
 @pytest.fixture(scope="session")
 def wine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
     """A throwaway wine prefix with a persistent wineserver (tests using it need wine)."""
-    w = Wine(tmp_path_factory.mktemp("sim-wineprefix"))
-    try:
-        w.start()
+    with running(tmp_path_factory.mktemp("sim-wineprefix")) as w:
         yield w
-    finally:
-        w.stop()  # the persistent wineserver, also when starting failed
 
 
 @pytest.fixture(scope="session")

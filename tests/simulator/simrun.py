@@ -9,18 +9,15 @@ prints ``VIOLATION ...`` with the call site and exits 3.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from wine import Wine
+
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 180
 
 
 def _tests_module(rel: str) -> ModuleType:
@@ -200,53 +197,6 @@ def teardown(*handles: str) -> list[str]:
     return [*(f"close {h}" for h in handles), "halt", "unload"]
 
 
-class Wine:
-    """A throwaway wine prefix (created on first use) with a persistent wineserver."""
-
-    def __init__(self, prefix: Path) -> None:
-        self.env = {
-            **os.environ,
-            "WINEPREFIX": str(prefix),
-            "WINEDEBUG": "-all",
-            "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono/Gecko install dialogs
-        }
-        self.env.pop("DISPLAY", None)
-        self.server = shutil.which("wineserver")
-
-    def start(self) -> None:
-        if self.server:
-            subprocess.run(
-                [self.server, "-p"], env=self.env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False,
-            )  # fmt: skip
-        # Processes the first start leaves running (services, explorer) inherit what they are
-        # given: never a pipe, whose end would then never come.
-        subprocess.run(
-            ["wine", "cmd.exe", "/c", "exit", "0"], env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False,
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        if self.server:
-            subprocess.run(
-                [self.server, "-k"], env=self.env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False,
-            )  # fmt: skip
-
-    def run(self, exe: Path, script: str) -> SimRun:
-        """Runs exe with the script on stdin; output through files (see start)."""
-        with tempfile.TemporaryDirectory(prefix="tapsim-") as tmp:
-            files = [Path(tmp, n) for n in ("in", "out", "err")]
-            files[0].write_bytes(script.encode())
-            with files[0].open("rb") as i, files[1].open("wb") as o, files[2].open("wb") as e:
-                proc = subprocess.run(
-                    ["wine", str(exe)], env=self.env, stdin=i, stdout=o, stderr=e,
-                    timeout=TIMEOUT, check=False,
-                )  # fmt: skip
-            out, err = (f.read_bytes().decode("utf-8", "replace") for f in files[1:])
-        return SimRun(proc.returncode, out, err)
-
-
 class Simulator:
     """tapsim.exe under wine: run(lines) checks a clean end, run(lines, check=False) not."""
 
@@ -255,7 +205,9 @@ class Simulator:
         self.exe = exe
 
     def run(self, lines: Iterable[str], check: bool = True) -> SimRun:
-        result = self.wine.run(self.exe, "\n".join(lines) + "\n")
+        script = ("\n".join(lines) + "\n").encode()
+        code, out, err = self.wine.run([str(self.exe)], stdin=script)
+        result = SimRun(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
         if check:
             assert result.returncode == 0 and result.violation is None, str(result)
             assert result.events and result.events[-1].kind == "end", str(result)

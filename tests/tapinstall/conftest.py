@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import tihost
 from tapbuild.arch import ARCHES
+from wine import Wine, running
 
 
 @pytest.fixture(scope="session")
@@ -31,27 +29,7 @@ def ti_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The environment of a throwaway wine prefix (created by the first wine run)."""
-    prefix = tmp_path_factory.mktemp("wineprefix")
-    env = {
-        **os.environ,
-        "WINEPREFIX": str(prefix),
-        "WINEDEBUG": "-all",
-        "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono/Gecko install dialogs
-    }
-    env.pop("DISPLAY", None)
-    server = shutil.which("wineserver")
-    if server:
-        # A persistent server: each wine run then takes a fraction of a second, not three.
-        # It lives on in the background: no pipes of ours for it to hold open.
-        subprocess.run(
-            [server, "-p"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, timeout=60, check=False,
-        )  # fmt: skip
-    yield env
-    if server:
-        subprocess.run(
-            [server, "-k"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, timeout=60, check=False,
-        )  # fmt: skip
+def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
+    """A throwaway wine prefix with a persistent wineserver (tests using it need wine)."""
+    with running(tmp_path_factory.mktemp("wineprefix")) as w:
+        yield w

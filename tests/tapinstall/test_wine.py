@@ -10,14 +10,13 @@ calls are covered on the host by test_main.py.)
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
+from wine import Wine
 
 pytestmark = [pytest.mark.tool("wine"), pytest.mark.slow]
 
-TIMEOUT = 180
 TEST_ID = "tapinstall_wine_test"
 NO_DEVICES = "No matching devices found.\r\n"
 
@@ -47,35 +46,18 @@ Description="tapinstall wine test adapter"
 """
 
 
-def wine_run(
-    env: dict[str, str], argv: list[str], cwd: Path | None = None
-) -> tuple[int, bytes, bytes]:
-    """Run a wine command; output through files, not pipes: wine's background processes
-    (services started on first use) would keep a pipe open long after the program exits."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.run(
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=TIMEOUT,
-            check=False, cwd=cwd,
-        )  # fmt: skip
-        out.seek(0)
-        err.seek(0)
-        return proc.returncode, out.read(), err.read()
-
-
 @pytest.fixture(scope="module")
-def wine(wine_prefix: dict[str, str], ti_tree: Path) -> dict[str, object]:
-    """The environment with an initialised prefix, and the exe to run."""
-    code, _, err = wine_run(wine_prefix, ["wine", "cmd.exe", "/c", "exit", "0"])
-    assert code == 0, err
-    return {"env": wine_prefix, "exe": ti_tree / "dist" / "amd64" / "tapinstall.exe"}
+def wine(wine_prefix: Wine, ti_tree: Path) -> dict[str, object]:
+    """The started prefix, and the exe to run."""
+    return {"prefix": wine_prefix, "exe": ti_tree / "dist" / "amd64" / "tapinstall.exe"}
 
 
 def run(
     wine: dict[str, object], *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run tapinstall; its output decoded as is (CR LF kept: what an installer reads)."""
-    argv = ["wine", str(wine["exe"]), *args]
-    code, out, err = wine_run(wine["env"], argv, cwd)  # type: ignore[arg-type]
+    argv = [str(wine["exe"]), *args]
+    code, out, err = wine["prefix"].run(argv, cwd=cwd)  # type: ignore[attr-defined]
     return subprocess.CompletedProcess(argv, code, out.decode("utf-8"), err.decode("utf-8"))
 
 

@@ -1,0 +1,80 @@
+"""Running Windows programs under Debian's wine, for every test area that does.
+
+(``tests/`` is on sys.path through tests/conftest.py: ``from wine import Wine``.)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+TIMEOUT = 180
+
+
+class Wine:
+    """A throwaway wine prefix (created on first use) with a persistent wineserver.
+
+    Output goes through files, never pipes: the processes a prefix's first start leaves
+    running (services, explorer) would inherit a pipe and keep it open long after the
+    program exits.
+    """
+
+    def __init__(self, prefix: Path) -> None:
+        self.env = {
+            **os.environ,
+            "WINEPREFIX": str(prefix),
+            "WINEDEBUG": "-all",
+            "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono/Gecko install dialogs
+        }
+        self.env.pop("DISPLAY", None)
+        self.server = shutil.which("wineserver")
+
+    def _server(self, flag: str) -> None:
+        if self.server:
+            subprocess.run(
+                [self.server, flag], env=self.env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False,
+            )  # fmt: skip
+
+    def start(self) -> None:
+        """Start the server (each wine run then takes a fraction of a second) and the prefix."""
+        self._server("-p")
+        code, _, err = self.run(["cmd.exe", "/c", "exit", "0"], timeout=300)
+        assert code == 0, err.decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        self._server("-k")
+
+    def run(
+        self,
+        argv: list[str],
+        stdin: bytes = b"",
+        cwd: Path | None = None,
+        timeout: float = TIMEOUT,
+    ) -> tuple[int, bytes, bytes]:
+        """``wine argv...``: (exit code, stdout, stderr)."""
+        with tempfile.TemporaryDirectory(prefix="tapwine-") as tmp:
+            files = [Path(tmp, n) for n in ("in", "out", "err")]
+            files[0].write_bytes(stdin)
+            with files[0].open("rb") as i, files[1].open("wb") as o, files[2].open("wb") as e:
+                proc = subprocess.run(
+                    ["wine", *argv], env=self.env, stdin=i, stdout=o, stderr=e, cwd=cwd,
+                    timeout=timeout, check=False,
+                )  # fmt: skip
+            return proc.returncode, files[1].read_bytes(), files[2].read_bytes()
+
+
+@contextmanager
+def running(prefix: Path) -> Iterator[Wine]:
+    """A started prefix, its server stopped afterwards (also when starting failed)."""
+    wine = Wine(prefix)
+    try:
+        wine.start()
+        yield wine
+    finally:
+        wine.stop()

@@ -7,18 +7,10 @@ then a missing tool is a failure, so CI never skips for want of something it cou
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
+from tools import require
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers(name="tool"):
-        missing = [t for t in mark.args if shutil.which(t) is None]
-        if not missing:
-            continue
-        reason = f"needs {', '.join(missing)} (installed by .ci/run)"
-        if os.environ.get("TAP_REQUIRE_TOOLS") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        require(*mark.args)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tools import require
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "installer" / "msica" / "plan.c"
@@ -68,9 +69,9 @@ def pystr(buf: ctypes.Array[ctypes.c_uint16] | W, length: int | None = None) -> 
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        pytest.skip("needs a host C compiler")
+    require("gcc")
+    cc = shutil.which("gcc")
+    assert cc is not None
     out = tmp_path_factory.mktemp("plan") / "libplan.so"
     subprocess.run(
         [

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tools import require
 
 SIGNING_TESTS = Path(__file__).resolve().parents[1] / "signing"
 if str(SIGNING_TESTS) not in sys.path:
@@ -45,8 +46,7 @@ def signed_exes(
 ) -> dict[str, Path]:
     """arch -> a tapinstall.exe (the zig-built PE) signed with the test certificate through
     tapbuild.signing (no timestamp: the trust check of extract does not ask for one)."""
-    if shutil.which("osslsigncode") is None:
-        pytest.skip("needs osslsigncode (installed by .ci/run)")
+    require("osslsigncode")
     out = tmp_path_factory.mktemp("signed-exe")
     exes: dict[str, Path] = {}
     for (arch, kind), src in pe_files.items():

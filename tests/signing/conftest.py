@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from signtest_util import Proxy, Token, Tsa, free_port
 from tapbuild import testcert
+from tools import require
 
 ROOT = Path(__file__).resolve().parents[2]
 ARCH_TARGETS = {
@@ -194,8 +195,7 @@ def _tsa_files(d: Path) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tsa]:
     """A real RFC 3161 responder: ``openssl ts -reply`` behind an HTTP server on loopback."""
-    if shutil.which("openssl") is None:
-        pytest.skip("needs openssl")
+    require("openssl")
     d = tmp_path_factory.mktemp("tsa")
     cnf, ca = _tsa_files(d)
     lock = threading.Lock()
@@ -257,11 +257,9 @@ def dead_url() -> str:
 @pytest.fixture(scope="session")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     """A real HTTP proxy on loopback: tinyproxy."""
+    require("tinyproxy")
     exe = shutil.which("tinyproxy")
-    if exe is None:
-        if os.environ.get("TAP_REQUIRE_TOOLS") == "1":
-            pytest.fail("needs tinyproxy (installed by .ci/run)")
-        pytest.skip("needs tinyproxy (installed by .ci/run)")
+    assert exe is not None
     d = tmp_path_factory.mktemp("proxy")
     port = free_port()
     log = d / "tinyproxy.log"

@@ -141,6 +141,8 @@ def help_text() -> str:
     lines += [
         "",
         "Targets: (default) dist/ and tap6.tar.gz, tap6-symbols.tar.gz;",
-        "         core-host (the portable core as a host shared library).",
+        "         core-host (the portable core as a host shared library, for tests/core);",
+        "         msica (the MSM custom-action DLL only);",
+        "         driver-sim (with arch=amd64: the driver simulator, for tests/simulator).",
     ]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from asn1crypto import cms, core, x509
 
+from tapbuild import nesting
 from tapbuild.errors import TapError
 
 _WIN_CERT_TYPE_PKCS_SIGNED_DATA = 0x0002
@@ -38,6 +39,7 @@ class Signature:
     digest: str  # sha1, sha256, ...
     timestamped: bool
     signer: x509.Certificate | None = field(repr=False, compare=False)
+    content: bytes = field(default=b"", repr=False, compare=False)  # DER: what is signed
 
     @property
     def signer_subject(self) -> str:
@@ -185,9 +187,13 @@ def _signer_cert(sd: cms.SignedData, si: cms.SignerInfo) -> x509.Certificate | N
 
 
 def _walk(der: bytes, out: list[Signature]) -> None:
+    # Nested signatures and the signed content are taken as stored (tapbuild.nesting), never
+    # through asn1crypto's dump(), which re-encodes a value whose length ends in byte 0x80
+    # (taking it for an indefinite length) and can fail on timestamps when it does.
     ci = cms.ContentInfo.load(der)
     sd = ci["content"]
-    for si in sd["signer_infos"]:
+    content = nesting.encapsulated_content(der)
+    for si, raw in zip(sd["signer_infos"], nesting.signer_infos(der), strict=True):
         digest = si["digest_algorithm"]["algorithm"].native
         attrs = si["unsigned_attrs"]
         unsigned = [] if isinstance(attrs, core.Void) else list(attrs)
@@ -196,11 +202,9 @@ def _walk(der: bytes, out: list[Signature]) -> None:
             types
             & {"microsoft_time_stamp_token", "counter_signature", "signature_time_stamp_token"}
         )
-        out.append(Signature(len(out), digest, stamped, _signer_cert(sd, si)))
-        for a in unsigned:
-            if a["type"].native == "microsoft_nested_signature":
-                for nested in a["values"]:
-                    _walk(nested.dump(), out)
+        out.append(Signature(len(out), digest, stamped, _signer_cert(sd, si), content))
+        for nested in nesting.nested_signatures(raw):
+            _walk(nested, out)
 
 
 def signatures(path: Path) -> list[Signature]:

@@ -17,6 +17,7 @@ from asn1crypto import algos, cms, core, x509
 OID_SPC_INDIRECT_DATA = "1.3.6.1.4.1.311.2.1.4"
 OID_SPC_PE_IMAGE_DATA = "1.3.6.1.4.1.311.2.1.15"
 OID_SPC_CAB_DATA = "1.3.6.1.4.1.311.2.1.25"  # also used for flat files in catalogs
+OID_SPC_NESTED_SIGNATURE = "1.3.6.1.4.1.311.2.4.1"  # unsigned attribute: more signatures
 OID_CTL = "1.3.6.1.4.1.311.10.1"
 OID_CATALOG_LIST = "1.3.6.1.4.1.311.12.1.1"
 OID_CATALOG_MEMBER_V1 = "1.3.6.1.4.1.311.12.1.2"  # SHA-1 members

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tapbuild import toolrun
+from tapbuild import nesting, toolrun
 from tapbuild.credentials import Credentials, PfxKey, Pkcs11Key, Secret
 from tapbuild.errors import TapError
 
@@ -116,9 +116,17 @@ class Osslsigncode:
         return argv, secret
 
     def sign(self, path: Path, digest: str, *, append: bool, ts_url: str | None) -> None:
-        """Sign ``path`` in place (through a temporary file beside it)."""
+        """Sign ``path`` in place (through a temporary file beside it).
+
+        The tool cannot nest a signature in a catalog (signing a signed catalog replaces its
+        signature): to append, the catalog is signed afresh into the temporary file and that
+        signature is nested into the original in Python (:mod:`tapbuild.nesting`).
+        """
         tmp = _tmp(path)
-        argv, secret = self.sign_command(path, tmp, digest, nest=append, ts_url=ts_url)
+        nest_here = append and path.suffix.lower() == ".cat"
+        argv, secret = self.sign_command(
+            path, tmp, digest, nest=append and not nest_here, ts_url=ts_url
+        )
         try:
             toolrun.check(
                 argv,
@@ -127,7 +135,10 @@ class Osslsigncode:
                 environ=self.environ,
                 explain=_explain,
             )
-            os.replace(tmp, path)
+            if nest_here:
+                nesting.nest_file(path, tmp)
+            else:
+                os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -195,14 +206,34 @@ class Osslsigncode:
 def parse_verify(path: Path, returncode: int, output: str, catalog: Path | None) -> list[str]:
     what = f"{path.name} in {catalog.name}" if catalog else path.name
     problems: list[str] = []
+    blocks = _signature_blocks(output) or [(0, output)]
     if returncode != 0:
         problems.append(f"{what}: osslsigncode verify failed: {_verify_reason(output)}")
-    if catalog is None and re.search(r"Timestamp Server Signature verification: failed", output):
-        problems.append(
-            f"{path.name}: the timestamp does not verify (time-stamp authority not trusted; "
-            "pass --tsa-ca FILE)"
-        )
+    else:  # the tool succeeds when any one of the signatures verifies: each one must
+        problems += [
+            f"{what}: signature {index} does not verify: {_verify_reason(block)}"
+            for index, block in blocks
+            if re.search(r"^Signature verification: failed", block, re.MULTILINE)
+        ]
+    if catalog is None:
+        problems += [
+            f"{path.name}: the timestamp of signature {index} does not verify ({_ts_reason(block)})"
+            for index, block in blocks
+            if re.search(r"Timestamp Server Signature verification: failed", block)
+        ]
     return problems
+
+
+def _ts_reason(block: str) -> str:
+    if re.search(r"Hash value mismatch", block):
+        return "it is not the timestamp of this signature, which changed"
+    return "time-stamp authority not trusted; pass --tsa-ca FILE"
+
+
+def _signature_blocks(output: str) -> list[tuple[int, str]]:
+    """``osslsigncode verify`` output cut into (signature index, what it says about it)."""
+    parts = re.split(r"^Signature Index: (\d+)", output, flags=re.MULTILINE)
+    return [(int(parts[i]), parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
 
 
 def _verify_reason(output: str) -> str:
@@ -216,6 +247,7 @@ def _verify_reason(output: str) -> str:
             "the file changed after signing",
         ),
         (r"Catalog verification: failed", "not listed in the catalog with its current hash"),
+        (r"PKCS7_verify error|signature failure", "the signature does not match what it signs"),
         (r"No signature found", "not signed"),
     ):
         if re.search(pattern, output, re.IGNORECASE):

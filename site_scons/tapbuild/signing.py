@@ -205,13 +205,11 @@ class Signer:
         if signed and self.options.force:
             self.backend.remove_signatures(path)
         append = signed and self.options.append
-        if append and path.suffix.lower() == ".cat" and self.backend.name == osslsigncode.NAME:
-            return "kept (osslsigncode cannot nest a second signature in a catalog)"
         before = _count(path) if append else None
         self._tool(lambda: self.backend.sign(path, digest, append=append, ts_url=self.ts_url))
         after = _count(path)
         if before is not None and after is not None and after <= before:
-            raise TapError(f"{path.name}: {self.backend.name} could not add a second signature")
+            raise TapError(f"{path.name}: {self.backend.name} could not add one more signature")
         return f"{'appended' if append else 'signed'} ({digest}" + (
             ", timestamped)" if self.ts_url else ")"
         )

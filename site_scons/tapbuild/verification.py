@@ -101,6 +101,12 @@ def _structure(path: Path, expect: Expectations) -> list[str]:
             for s in sigs
             if not s.timestamped
         ]
+    if path.suffix.lower() == ".cat":  # a nested signature carries its own copy of the CTL
+        problems += [
+            f"{path.name}: signature {s.index} ({s.digest}) signs other content than the catalog"
+            for s in sigs[1:]
+            if s.content != sigs[0].content
+        ]
     if expect.certificate is not None:
         want = expect.certificate
         if not any(s.signer is not None and s.signer.dump() == want for s in sigs):

@@ -104,3 +104,57 @@ def osslsigncode_verify(path: Path, ca: Path, *extra: str) -> subprocess.Complet
 
 def env_has_no_proxy(env: Mapping[str, str]) -> bool:
     return not any(k in env for k in PROXY_VARS)
+
+
+NESTED_SIGNATURE_OID = bytes.fromhex("060a2b060104018237020401")  # 1.3.6.1.4.1.311.2.4.1
+
+
+def der_children(element: bytes) -> list[bytes]:
+    """The encodings of a constructed DER value's children, as stored."""
+    from asn1crypto import parser
+
+    contents = parser.parse(element, strict=True)[4]
+    out, pos = [], 0
+    while pos < len(contents):
+        n = parser.peek(contents[pos:])
+        out.append(contents[pos : pos + n])
+        pos += n
+    return out
+
+
+def _signer_info_parts(der: bytes) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """(SignedData fields but the signer infos, first SignerInfo's fields but the unsigned
+    attributes, its unsigned attributes) of a catalog, as stored."""
+    (sd,) = der_children(der_children(der)[1])
+    fields = der_children(sd)
+    si = der_children(der_children(fields[-1])[0])
+    unsigned = der_children(si.pop()) if si[-1][0] == 0xA1 else []
+    return fields[:-1], si, unsigned
+
+
+def assert_outer_kept(before: bytes, after: bytes) -> int:
+    """Catalog ``after`` is ``before`` plus nested signatures: the signed content, the
+    certificates, the first signature and its other unsigned attributes (the timestamp) are
+    byte-identical. Returns how many nested signatures ``after`` has."""
+    old_sd, old_si, old_attrs = _signer_info_parts(before)
+    new_sd, new_si, new_attrs = _signer_info_parts(after)
+    assert new_sd == old_sd  # version, digest algorithms, the CTL, certificates
+    assert new_si == old_si  # signer, digest, signed attributes, signature
+
+    def nested(attr: bytes) -> bool:
+        return der_children(attr)[0] == NESTED_SIGNATURE_OID
+
+    assert [a for a in new_attrs if not nested(a)] == [a for a in old_attrs if not nested(a)]
+    assert len([a for a in new_attrs if nested(a)]) == 1  # one attribute, a value per signature
+    return len(nested_values(after))
+
+
+def nested_values(der: bytes) -> list[bytes]:
+    """The values of the nested-signature attribute of a catalog's first SignerInfo (the
+    nested ContentInfos), as stored."""
+    return [
+        value
+        for attr in _signer_info_parts(der)[2]
+        if der_children(attr)[0] == NESTED_SIGNATURE_OID
+        for value in der_children(der_children(attr)[1])
+    ]

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from signtest_util import Proxy, Tsa, osslsigncode_verify, pfx_env, tree_bytes
+from signtest_util import (
+    Proxy,
+    Tsa,
+    assert_outer_kept,
+    nested_values,
+    osslsigncode_verify,
+    pfx_env,
+    tree_bytes,
+)
 from tapbuild import authenticode, catalog, signing
 from tapbuild.errors import TapError
 from tapbuild.signing import SignOptions
@@ -33,7 +42,12 @@ def env(test_cert: CertFiles, tsa: Tsa, dead_url: str, proxy: Proxy) -> dict[str
 
 
 def test_sign_dist_signs_timestamps_and_verifies(
-    make_dist, env, tsa: Tsa, tsa_requests, proxy: Proxy, test_cert: CertFiles
+    make_dist: Callable[..., Path],
+    env: dict[str, str],
+    tsa: Tsa,
+    tsa_requests: list[dict[str, str]],
+    proxy: Proxy,
+    test_cert: CertFiles,
 ) -> None:
     dist = make_dist()
     log: list[str] = []
@@ -73,7 +87,12 @@ def test_sign_dist_signs_timestamps_and_verifies(
     assert any("time-stamp servers" in line and proxy.url in line for line in log)
 
 
-def test_rerun_skips_signed_files(make_dist, env, tsa: Tsa, tsa_requests) -> None:
+def test_rerun_skips_signed_files(
+    make_dist: Callable[..., Path],
+    env: dict[str, str],
+    tsa: Tsa,
+    tsa_requests: list[dict[str, str]],
+) -> None:
     dist = make_dist(("amd64",))
     signing.sign_dist(dist, opts(tsa), env)
     before = tree_bytes(dist)
@@ -84,23 +103,94 @@ def test_rerun_skips_signed_files(make_dist, env, tsa: Tsa, tsa_requests) -> Non
     assert tsa_requests == []
 
 
-def test_append_adds_a_second_signature(make_dist, env, tsa: Tsa, test_cert: CertFiles) -> None:
-    dist = make_dist(("i386",))
+def test_append_adds_a_second_signature(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa, test_cert: CertFiles
+) -> None:
+    """Dual signing: sha1, then --append sha256; catalogs too (nested in Python)."""
+    dist = make_dist(("i386", "arm64"))
     signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    first = {a: (dist / a / "tap0901.cat").read_bytes() for a in ("i386", "arm64")}
     report = signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
-    for name in ("tap0901.sys", "tapinstall.exe"):
-        path = dist / "i386" / name
-        assert report[f"i386/{name}"].startswith("appended (sha256")
-        sigs = authenticode.signatures(path)
-        assert [(s.digest, s.timestamped) for s in sigs] == [("sha1", True), ("sha256", True)]
-        res = osslsigncode_verify(path, test_cert.pem, "-TSA-CAfile", str(tsa.ca_pem))
-        assert "Number of verified signatures: 2" in res.stdout and res.returncode == 0
-    # a catalog holds one signature with osslsigncode: kept, and said so
-    assert report["i386/tap0901.cat"].startswith("kept")
-    assert len(authenticode.signatures(dist / "i386" / "tap0901.cat")) == 1
+    for arch in ("i386", "arm64"):
+        d = dist / arch
+        for name in ("tap0901.sys", "tapinstall.exe", "tap0901.cat"):
+            path = d / name
+            assert report[f"{arch}/{name}"] == "appended (sha256, timestamped)"
+            sigs = authenticode.signatures(path)
+            assert [(s.digest, s.timestamped) for s in sigs] == [("sha1", True), ("sha256", True)]
+            assert {s.signer_sha1 for s in sigs} == {test_cert.thumbprint}
+            res = osslsigncode_verify(path, test_cert.pem, "-TSA-CAfile", str(tsa.ca_pem))
+            assert res.returncode == 0 and "Succeeded" in res.stdout, res.stdout
+            assert "Number of verified signatures: 2" in res.stdout
+            # each signature verifies, each timestamp too (the tool's exit status alone says
+            # only that one of them does)
+            assert res.stdout.count("\nSignature verification: ok") == 2, res.stdout
+            assert res.stdout.count("Timestamp Server Signature verification: ok") == 2
+            assert "failed" not in res.stdout
+        cat = d / "tap0901.cat"
+        # the first signature is the catalog's own, byte for byte, with its timestamp
+        assert assert_outer_kept(first[arch], cat.read_bytes()) == 1
+        # both signatures sign the same catalog content, which still lists the package
+        sigs = authenticode.signatures(cat)
+        assert sigs[0].content == sigs[1].content
+        assert catalog.check_members(cat, catalog.package_files(d)) == []
+        res = osslsigncode_verify(d / "tap0901.sys", test_cert.pem, "-catalog", str(cat))
+        assert res.returncode == 0 and "Succeeded" in res.stdout, res.stdout
+    signing.verify_dist(dist, opts(tsa), env)
 
 
-def test_force_remakes_catalogs_and_replaces_signatures(make_dist, env, tsa: Tsa) -> None:
+def test_append_to_a_dual_signed_catalog_adds_a_third(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa, test_cert: CertFiles
+) -> None:
+    """Several nested signatures are several values of the one attribute (signtool /as)."""
+    dist = make_dist(("amd64",))
+    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
+    cat = dist / "amd64" / "tap0901.cat"
+    dual = cat.read_bytes()
+    report = signing.sign_dist(dist, opts(tsa, digest="sha384", append=True), env)
+    assert report["amd64/tap0901.cat"] == "appended (sha384, timestamped)"
+    sigs = authenticode.signatures(cat)
+    assert len(sigs) == 3 and all(s.timestamped for s in sigs)
+    assert sigs[0].digest == "sha1"  # the catalog's own; the nested ones in DER order
+    assert sorted(s.digest for s in sigs[1:]) == ["sha256", "sha384"]
+    assert assert_outer_kept(dual, cat.read_bytes()) == 2
+    # the sha256 signature nested before is still there, byte for byte
+    before = nested_values(dual)
+    assert len(before) == 1 and before[0] in nested_values(cat.read_bytes())
+    res = osslsigncode_verify(cat, test_cert.pem, "-TSA-CAfile", str(tsa.ca_pem))
+    assert res.returncode == 0 and "Number of verified signatures: 3" in res.stdout, res.stdout
+    assert res.stdout.count("\nSignature verification: ok") == 3
+    assert res.stdout.count("Timestamp Server Signature verification: ok") == 3
+    signing.verify_dist(dist, opts(tsa), env)
+    assert sorted(p.name for p in cat.parent.iterdir()) == [
+        "OemVista.inf", "tap0901.cat", "tap0901.sys", "tapinstall.exe"
+    ]  # fmt: skip
+
+
+def test_failed_append_leaves_dist_unchanged(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
+) -> None:
+    """--append fails in the last arch after the first two catalogs got nested signatures
+    (in the work copy): dist/ stays byte-identical, nothing left behind."""
+    dist = make_dist()
+    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    (dist / "arm64" / "tapinstall.exe").write_bytes(b"; not a program\r\n")
+    before = tree_bytes(dist)
+    log: list[str] = []
+    with pytest.raises(TapError, match=r"tapinstall\.exe"):
+        signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env, log.append)
+    assert "i386/tap0901.cat: appended (sha256, timestamped)" in log
+    assert "amd64/tap0901.cat: appended (sha256, timestamped)" in log
+    assert tree_bytes(dist) == before
+    assert sorted(p.name for p in dist.parent.iterdir()) == ["dist"]
+    for arch in ARCHES:
+        assert len(authenticode.signatures(dist / arch / "tap0901.cat")) == 1
+
+
+def test_force_remakes_catalogs_and_replaces_signatures(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
+) -> None:
     dist = make_dist(("amd64",))
     signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
     signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
@@ -111,7 +201,9 @@ def test_force_remakes_catalogs_and_replaces_signatures(make_dist, env, tsa: Tsa
         assert [(s.digest, s.timestamped) for s in sigs] == [("sha256", True)]
 
 
-def test_force_and_append_exclude_each_other(make_dist, env, tsa: Tsa) -> None:
+def test_force_and_append_exclude_each_other(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
+) -> None:
     dist = make_dist(("amd64",))
     before = tree_bytes(dist)
     with pytest.raises(TapError, match="--force and --append exclude each other"):
@@ -120,7 +212,7 @@ def test_force_and_append_exclude_each_other(make_dist, env, tsa: Tsa) -> None:
 
 
 def test_no_timestamp_server_leaves_dist_unchanged(
-    make_dist, test_cert: CertFiles, tsa: Tsa, dead_url: str, proxy: Proxy
+    make_dist: Callable[..., Path], test_cert: CertFiles, tsa: Tsa, dead_url: str, proxy: Proxy
 ) -> None:
     dist = make_dist()
     before = tree_bytes(dist)
@@ -134,7 +226,9 @@ def test_no_timestamp_server_leaves_dist_unchanged(
     assert sorted(p.name for p in dist.parent.iterdir()) == ["dist"]  # no leftovers
 
 
-def test_failure_in_the_last_arch_leaves_dist_unchanged(make_dist, env, tsa: Tsa) -> None:
+def test_failure_in_the_last_arch_leaves_dist_unchanged(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
+) -> None:
     dist = make_dist()
     signing.sign_dist(dist, opts(tsa), env)  # some files signed already
     (dist / "arm64" / "tapinstall.exe").unlink()
@@ -146,7 +240,7 @@ def test_failure_in_the_last_arch_leaves_dist_unchanged(make_dist, env, tsa: Tsa
 
 
 def test_wrong_password_changes_nothing(
-    make_dist, test_cert: CertFiles, tsa: Tsa, tmp_path
+    make_dist: Callable[..., Path], test_cert: CertFiles, tsa: Tsa, tmp_path: Path
 ) -> None:
     dist = make_dist(("amd64",))
     before = tree_bytes(dist)
@@ -159,7 +253,9 @@ def test_wrong_password_changes_nothing(
     assert tree_bytes(dist) == before
 
 
-def test_stale_signed_catalog_is_remade(make_dist, env, tsa: Tsa) -> None:
+def test_stale_signed_catalog_is_remade(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
+) -> None:
     """After a rebuild dist/ has a new .sys beside an old signed catalog."""
     dist = make_dist(("amd64",))
     signing.sign_dist(dist, opts(tsa), env)
@@ -186,7 +282,9 @@ def authenticode_strip(path: Path) -> bytes:
     return data
 
 
-def test_timestamp_adds_missing_timestamps(make_dist, env, tsa: Tsa, test_cert: CertFiles) -> None:
+def test_timestamp_adds_missing_timestamps(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa, test_cert: CertFiles
+) -> None:
     dist = make_dist(("amd64",))
     signing.sign_dist(dist, opts(tsa, timestamp=False), env)
     for name in ("tap0901.sys", "tap0901.cat"):
@@ -200,7 +298,27 @@ def test_timestamp_adds_missing_timestamps(make_dist, env, tsa: Tsa, test_cert: 
     assert set(signing.timestamp_dist(dist, opts(tsa), env).values()) == {0}
 
 
-def test_verify_detects_tampering(make_dist, env, tsa: Tsa) -> None:
+def test_timestamp_reaches_nested_catalog_signatures(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
+) -> None:
+    dist = make_dist(("i386",))
+    signing.sign_dist(dist, opts(tsa, digest="sha1", timestamp=False), env)
+    signing.sign_dist(dist, opts(tsa, digest="sha256", append=True, timestamp=False), env)
+    cat = dist / "i386" / "tap0901.cat"
+    assert [(s.digest, s.timestamped) for s in authenticode.signatures(cat)] == [
+        ("sha1", False), ("sha256", False)
+    ]  # fmt: skip
+    added = signing.timestamp_dist(dist, opts(tsa), env)
+    assert added["i386/tap0901.cat"] == 2
+    assert [(s.digest, s.timestamped) for s in authenticode.signatures(cat)] == [
+        ("sha1", True), ("sha256", True)
+    ]  # fmt: skip
+    signing.verify_dist(dist, opts(tsa), env)
+
+
+def test_verify_detects_tampering(
+    make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
+) -> None:
     dist = make_dist(("amd64",))
     signing.sign_dist(dist, opts(tsa), env)
     signing.verify_dist(dist, opts(tsa), env)
@@ -216,7 +334,9 @@ def test_verify_detects_tampering(make_dist, env, tsa: Tsa) -> None:
     assert any(re.search(r"changed after signing|not trusted", p) for p in problems)
 
 
-def test_sign_files_for_packaging(pe_files, env, tsa: Tsa, tmp_path: Path) -> None:
+def test_sign_files_for_packaging(
+    pe_files: dict[tuple[str, str], Path], env: dict[str, str], tsa: Tsa, tmp_path: Path
+) -> None:
     """The API the packaging and release sessions call for installers."""
     installer = tmp_path / "tap-windows-9.27.0-I000.exe"
     shutil.copy(pe_files[("i386", "exe")], installer)

@@ -36,19 +36,35 @@ def test_hlk_build_test_signed(tmp_path_factory: pytest.TempPathFactory, tsa: Ts
     env["TAP_SIGN_PFX"] = str(tree / "testcert" / "tap-test.pfx")
     env["TAP_SIGN_PASSWORD_FILE"] = str(tree / "testcert" / "tap-test.password")
     dist = tree / "dist"
-    out = nox(tree, "sign", "--tsa-ca", str(tsa.ca_pem), env=env)
+    out = nox(tree, "sign", "--digest", "sha1", "--tsa-ca", str(tsa.ca_pem), env=env)
     assert "# verifying" in out
     pem = tree / "testcert" / "tap-test.pem"
     for arch in ("i386", "amd64", "arm64"):
         d = dist / arch
         for name in ("tap0901.sys", "tapinstall.exe", "tap0901.cat"):
             sigs = authenticode.signatures(d / name)
-            assert len(sigs) == 1 and sigs[0].timestamped, f"{arch}/{name}"
+            assert [(s.digest, s.timestamped) for s in sigs] == [("sha1", True)], f"{arch}/{name}"
         res = osslsigncode_verify(d / "tap0901.sys", pem, "-catalog", str(d / "tap0901.cat"))
         assert res.returncode == 0, res.stdout
         info = catalog.read_catalog(d / "tap0901.cat")
         assert info.hardware_ids == ["root\\tap0901", "tap0901"]
         assert info.attributes["OS"] == ",".join(t.cat_os for t in catalog.os_targets(arch))
+        assert catalog.check_members(d / "tap0901.cat", catalog.package_files(d)) == []
+    out = nox(tree, "verify", "--tsa-ca", str(tsa.ca_pem), env=env)
+    assert "verified 9 files" in out
+    # dual signing: every file, catalogs included, gets a nested SHA-256 signature
+    out = nox(tree, "sign", "--append", "--digest", "sha256", "--tsa-ca", str(tsa.ca_pem), env=env)
+    for arch in ("i386", "amd64", "arm64"):
+        d = dist / arch
+        for name in ("tap0901.sys", "tapinstall.exe", "tap0901.cat"):
+            assert f"{arch}/{name}: appended (sha256, timestamped)" in out
+            sigs = authenticode.signatures(d / name)
+            assert [(s.digest, s.timestamped) for s in sigs] == [("sha1", True), ("sha256", True)]
+            res = osslsigncode_verify(d / name, pem, "-TSA-CAfile", str(tsa.ca_pem))
+            assert res.returncode == 0 and "Number of verified signatures: 2" in res.stdout
+            assert res.stdout.count("\nSignature verification: ok") == 2, res.stdout
+        res = osslsigncode_verify(d / "tap0901.sys", pem, "-catalog", str(d / "tap0901.cat"))
+        assert res.returncode == 0, res.stdout
         assert catalog.check_members(d / "tap0901.cat", catalog.package_files(d)) == []
     out = nox(tree, "verify", "--tsa-ca", str(tsa.ca_pem), env=env)
     assert "verified 9 files" in out

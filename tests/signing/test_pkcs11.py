@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from signtest_util import Token, Tsa, osslsigncode_verify, token_env, tree_bytes
 from tapbuild import authenticode, signing
@@ -29,6 +32,23 @@ def test_sign_dist_with_the_token(
         res = osslsigncode_verify(dist / arch / "tap0901.sys", softhsm.cert_pem, "-catalog",
                                   str(dist / arch / "tap0901.cat"))  # fmt: skip
         assert res.returncode == 0, res.stdout
+
+
+def test_dual_signing_with_the_token(
+    make_dist: Callable[..., Path], softhsm: Token, tsa: Tsa
+) -> None:
+    """An EV key in a token: sha1, then --append sha256, catalogs included."""
+    dist = make_dist(("amd64",))
+    env = token_env(softhsm, tsa.url)
+    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    report = signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
+    assert set(report.values()) == {"appended (sha256, timestamped)"}
+    cat = dist / "amd64" / "tap0901.cat"
+    assert [(s.digest, s.timestamped) for s in authenticode.signatures(cat)] == [
+        ("sha1", True), ("sha256", True)
+    ]  # fmt: skip
+    res = osslsigncode_verify(cat, softhsm.cert_pem, "-TSA-CAfile", str(tsa.ca_pem))
+    assert res.returncode == 0 and res.stdout.count("\nSignature verification: ok") == 2
 
 
 def test_certificate_from_a_file(make_dist, softhsm: Token, tsa: Tsa) -> None:

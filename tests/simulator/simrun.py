@@ -206,7 +206,7 @@ class Simulator:
 
     def run(self, lines: Iterable[str], check: bool = True) -> SimRun:
         script = ("\n".join(lines) + "\n").encode()
-        code, out, err = self.wine.run([str(self.exe)], stdin=script)
+        code, out, err = self.wine.run([str(self.exe)], stdin=script, speaks_first=True)
         result = SimRun(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
         if check:
             assert result.returncode == 0 and result.violation is None, str(result)

@@ -364,6 +364,11 @@ size_t host_kformat(char *buf, size_t cap, const char *fmt, va_list ap)
     return n;
 }
 
+void host_flush(void)
+{
+    fflush(stdout);
+}
+
 void host_exit(int code)
 {
     fflush(stdout);

@@ -18,6 +18,8 @@ void host_init(void);
 /* One line of output (the simulator's event stream); a newline is added. */
 void host_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void host_vline(const char *fmt, va_list ap);
+/* Writes what the lines above buffered. */
+void host_flush(void);
 /* Formatting into a buffer (always NUL-terminated); returns the length written. */
 size_t host_format(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -464,6 +464,7 @@ int main(int argc, char **argv)
         host_exit(SIM_EXIT_SCRIPT);
     }
     sim_event("sim ready");
+    host_flush(); /* so no output at all means main was never reached (tests/wine.py) */
     while (host_read_line(line, sizeof(line))) {
         char *args[MAX_ARGS];
         sim_line_number++;

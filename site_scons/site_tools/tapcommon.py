@@ -23,8 +23,8 @@ from typing import Any
 import SCons.Action
 import SCons.Builder
 import SCons.Node.FS
+from tapbuild import atomic, inf, msvc, pecheck, resource
 from tapbuild import imports as importtable
-from tapbuild import inf, msvc, pecheck, resource
 from tapbuild.errors import TapError
 
 Env = Any  # SCons.Environment.Environment; SCons ships no type information
@@ -173,14 +173,8 @@ def InstallerDll(
     )  # fmt: skip
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def _generated_file_action(target: list[Any], source: list[Any], env: Env) -> int:
-    _write_atomically(Path(target[0].abspath), source[0].read().encode("utf-8"))
+    atomic.write_bytes(Path(target[0].abspath), source[0].read().encode("utf-8"))
     return 0
 
 
@@ -200,7 +194,7 @@ def _inf_action(target: list[Any], source: list[Any], env: Env) -> int:
     except TapError as exc:
         print(f"scons: *** {exc}")
         return 1
-    _write_atomically(Path(target[0].abspath), data)
+    atomic.write_bytes(Path(target[0].abspath), data)
     return 0
 
 

@@ -9,6 +9,8 @@ import tarfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from tapbuild import atomic
+
 # 2000-01-01T00:00:00Z, or SOURCE_DATE_EPOCH when set (reproducible-builds.org convention).
 DEFAULT_EPOCH = 946684800
 
@@ -43,13 +45,10 @@ def write_tarball(out: Path, members: Iterable[tuple[str, Path]]) -> None:
             info = _info(name, mtime, tarfile.REGTYPE, 0o644)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    tmp = out.with_name(out.name + ".tmp")
-    with (
-        open(tmp, "wb") as fh,
-        gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz,
-    ):
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
         gz.write(raw.getvalue())
-    os.replace(tmp, out)
+    atomic.write_bytes(out, packed.getvalue())
 
 
 def _info(name: str, mtime: int, kind: bytes, mode: int) -> tarfile.TarInfo:

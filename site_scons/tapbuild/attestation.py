@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tapbuild import atomic
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.transaction import backup_path, update_dir
@@ -214,16 +215,14 @@ def _write(items: Sequence[Item], root: Path) -> int:
             if i.source not in opened:
                 opened[i.source] = zipfile.ZipFile(i.source)
             zf = opened[i.source]
-            tmp = dst.with_name(f".{dst.name}.extract")
-            try:
-                with zf.open(zf.infolist()[i.index]) as src, open(tmp, "wb") as out:
-                    shutil.copyfileobj(src, out)
-            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
-                tmp.unlink(missing_ok=True)
-                raise TapError(f"{i.source}: cannot extract {i.name!r} ({exc})") from None
-            os.chmod(tmp, 0o644)
-            os.utime(tmp, (i.mtime, i.mtime))
-            os.replace(tmp, dst)
+            with atomic.replacing(dst) as tmp:
+                try:
+                    with zf.open(zf.infolist()[i.index]) as src, open(tmp, "wb") as out:
+                        shutil.copyfileobj(src, out)
+                except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+                    raise TapError(f"{i.source}: cannot extract {i.name!r} ({exc})") from None
+                os.chmod(tmp, 0o644)
+                os.utime(tmp, (i.mtime, i.mtime))
             count += 1
     finally:
         for zf in opened.values():

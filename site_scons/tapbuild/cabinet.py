@@ -22,7 +22,6 @@ data; :func:`read` skips it (``tapbuild.authenticode`` reads it).
 from __future__ import annotations
 
 import datetime
-import os
 import struct
 import zlib
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tapbuild import atomic
 from tapbuild.errors import TapError
 
 SIGNATURE = b"MSCF"
@@ -194,14 +194,7 @@ def write(
     compression: str = "mszip",
 ) -> Path:
     """:func:`build`, written to ``out`` through a temporary file (never half-written)."""
-    data = build(members, when, compression)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return atomic.write_bytes(out, build(members, when, compression))
 
 
 # --- reading ----------------------------------------------------------------------------------

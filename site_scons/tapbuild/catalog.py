@@ -25,7 +25,7 @@ from pathlib import Path
 
 from asn1crypto import cms, core, x509
 
-from tapbuild import authenticode
+from tapbuild import atomic, authenticode
 from tapbuild import authenticode_asn1 as asn
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
@@ -474,11 +474,7 @@ def write_package_catalog(
     for inf in infs:
         hwids += [h for h in inf_hardware_ids(inf) if h not in hwids]
     data = make_catalog(files, targets, hwids, member_hash, when)
-    out = arch_dir / cat_name
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, out)
-    return out
+    return atomic.write_bytes(arch_dir / cat_name, data)
 
 
 # --- Inf2Cat (Windows toolchains) ------------------------------------------------------------

@@ -19,11 +19,10 @@ version whose headers this module was not written for, and fails with one line s
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tapbuild import atomic
 from tapbuild.errors import TapError
 
 ARCH_HEADER = "tapddk_arm64.h"
@@ -103,20 +102,6 @@ def patch_text(name: str, text: str) -> str:
     return text
 
 
-def _write_if_changed(path: Path, data: bytes) -> None:
-    """Write atomically (temp file, then rename); leave an identical file untouched."""
-    if path.is_file() and path.read_bytes() == data:
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_overlay(mingw_include: Path, out_dir: Path) -> list[Path]:
     """Write the patched ``wdm.h``, ``ntddk.h`` and the ARM64 arch header into ``out_dir``.
 
@@ -142,6 +127,6 @@ def write_overlay(mingw_include: Path, out_dir: Path) -> list[Path]:
     written = []
     for name, data in contents.items():
         path = out_dir / name
-        _write_if_changed(path, data)
+        atomic.write_if_changed(path, data)
         written.append(path)
     return written

@@ -9,14 +9,13 @@ rename, so a failure leaves dist/ as it was.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import PackageNames
-from tapbuild.transaction import backup_path
+from tapbuild.transaction import backup_path, install_dir
 
 WIN7_ARCHES = ("i386", "amd64")
 WIN10_ARCHES = ("i386", "amd64", "arm64")
@@ -73,16 +72,6 @@ def prepare(
             _copy_arch(win10 / a, work / a / "win10")
         (work / "include").mkdir()
         shutil.copy2(header, work / "include" / "tap-windows.h")
-        backup = None
-        if dist.exists():
-            backup = backup_path(dist, now)
-            os.rename(dist, backup)
-        try:
-            os.rename(work, dist)
-        except BaseException:
-            if backup is not None:
-                os.rename(backup, dist)
-            raise
-        return backup
+        return install_dir(work, dist, backup_path(dist, now))
     finally:
         shutil.rmtree(work, ignore_errors=True)

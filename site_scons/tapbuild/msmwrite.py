@@ -5,15 +5,14 @@ the compound file repacked byte-stable with complete summary information (tapbui
 from __future__ import annotations
 
 import datetime
-import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tapbuild import atomic, cfb
 from tapbuild import cabinet as cabinet_writer
-from tapbuild import cfb
 from tapbuild.errors import TapError
 from tapbuild.msm import Module
 
@@ -268,7 +267,5 @@ def write(module: Module, out: Path) -> Path:
         )
         data = cfb.write(cfb.MSI_CLSID, streams)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp_out = out.with_name(f".{out.name}.tmp")
-        tmp_out.write_bytes(data)
-        os.replace(tmp_out, out)
+        atomic.write_bytes(out, data)
     return out

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from tapbuild import atomic
 from tapbuild.arch import Arch
 from tapbuild.errors import TapError
 
@@ -144,11 +145,9 @@ def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
             return dict(data["environ"])
     environ = _run_batch(script, arch.msvc)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(cached.name + ".tmp")
-    tmp.write_text(
-        json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1), encoding="utf-8"
+    atomic.write_text(
+        cached, json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1)
     )
-    os.replace(tmp, cached)
     return environ
 
 

@@ -18,9 +18,6 @@ and re-encodes it, at a cost exponential in its depth.)
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from asn1crypto import cms, parser
 
 from tapbuild import authenticode_asn1 as asn
@@ -155,14 +152,3 @@ def nest(outer: bytes, inner: bytes, name: str = "catalog") -> bytes:
     except (ValueError, TypeError, KeyError) as exc:
         raise TapError(f"{name}: unreadable signature ({exc.__class__.__name__})") from None
     return out
-
-
-def nest_file(path: Path, signed_again: Path) -> None:
-    """Nest the signature of ``signed_again`` into the catalog ``path`` (replaced atomically)."""
-    data = nest(path.read_bytes(), signed_again.read_bytes(), path.name)
-    tmp = path.with_name(f".{path.name}.nesting")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

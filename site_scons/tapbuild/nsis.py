@@ -14,12 +14,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapbuild import artwork
+from tapbuild import artwork, atomic
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.inf import substitute
@@ -167,17 +166,11 @@ def build(
     staged = stage(work.resolve() / "nsis", names)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir.resolve() / names.installer_file
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".exe", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic.replacing(target) as tmp:
         argv = command(exe, defines(names, dist, staged, files, tmp, sign_command))
         proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr)
             last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
             raise TapError(f"makensis failed (exit {proc.returncode}): {last}")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tapbuild import nesting, toolrun
+from tapbuild import atomic, nesting, toolrun
 from tapbuild.credentials import Credentials, PfxKey, Pkcs11Key, Secret
 from tapbuild.errors import TapError
 
@@ -122,12 +122,11 @@ class Osslsigncode:
         signature): to append, the catalog is signed afresh into the temporary file and that
         signature is nested into the original in Python (:mod:`tapbuild.nesting`).
         """
-        tmp = _tmp(path)
         nest_here = append and path.suffix.lower() == ".cat"
-        argv, secret = self.sign_command(
-            path, tmp, digest, nest=append and not nest_here, ts_url=ts_url
-        )
-        try:
+        with atomic.replacing(path) as tmp:
+            argv, secret = self.sign_command(
+                path, tmp, digest, nest=append and not nest_here, ts_url=ts_url
+            )
             toolrun.check(
                 argv,
                 f"signing {path.name}",
@@ -136,47 +135,23 @@ class Osslsigncode:
                 explain=_explain,
             )
             if nest_here:
-                nesting.nest_file(path, tmp)
-            else:
-                os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+                tmp.write_bytes(nesting.nest(path.read_bytes(), tmp.read_bytes(), path.name))
 
     def timestamp(self, path: Path, index: int, digest: str, ts_url: str) -> None:
         """Add an RFC 3161 timestamp to signature ``index`` of ``path``."""
-        tmp = _tmp(path)
-        argv = [
-            self.exe,
-            "add",
-            "-index",
-            str(index),
-            "-h",
-            digest,
-            "-ts",
-            ts_url,
-            "-in",
-            str(path),
-            "-out",
-            str(tmp),
-        ]
-        try:
+        with atomic.replacing(path) as tmp:
+            argv = [self.exe, "add", "-index", str(index), "-h", digest, "-ts", ts_url]
+            argv += ["-in", str(path), "-out", str(tmp)]
             toolrun.check(argv, f"timestamping {path.name}", environ=self.environ)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def remove_signatures(self, path: Path) -> None:
-        tmp = _tmp(path)
-        argv = [self.exe, "remove-signature", "-in", str(path), "-out", str(tmp)]
-        try:
+        with atomic.replacing(path) as tmp:
+            argv = [self.exe, "remove-signature", "-in", str(path), "-out", str(tmp)]
             toolrun.check(argv, f"removing the signature of {path.name}", environ=self.environ)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def has_signature(self, path: Path) -> bool:
         """For formats :mod:`tapbuild.authenticode` does not read (e.g. .msi)."""
-        tmp = _tmp(path)
+        tmp = atomic.temporary(path)  # scratch only: path is never replaced
         try:
             res = toolrun.run(
                 [self.exe, "extract-signature", "-in", str(path), "-out", str(tmp)],
@@ -253,7 +228,3 @@ def _verify_reason(output: str) -> str:
         if re.search(pattern, output, re.IGNORECASE):
             return text
     return toolrun.last_line(output)
-
-
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.signing")

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tapbuild import toolrun
+from tapbuild import atomic, toolrun
 from tapbuild.credentials import Credentials, PfxKey, Pkcs11Key, StoreKey
 from tapbuild.errors import TapError
 
@@ -197,11 +197,7 @@ class SignTool:
 
     def _in_place(self, path: Path, argv: list[str], what: str) -> None:
         """Run a command that rewrites ``path``, on a copy, so a failure changes nothing."""
-        work = path.with_name(f".signing-{path.name}")
-        shutil.copy2(path, work)
-        try:
+        with atomic.replacing(path) as work:
+            shutil.copy2(path, work)
             argv = [str(work) if a == str(path) else a for a in argv]
             toolrun.check(argv, what, environ=self.environ)
-            os.replace(work, path)
-        finally:
-            work.unlink(missing_ok=True)

@@ -13,7 +13,6 @@ Never use it for a release: Windows loads drivers signed with it only in test mo
 from __future__ import annotations
 
 import datetime
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tapbuild import atomic
 from tapbuild.errors import TapError
 
 DEFAULT_SUBJECT = "TAP-Windows Test Signing (not for release)"
@@ -99,17 +99,8 @@ def make(
         directory / "tap-test.pem",
         cert.fingerprint(hashes.SHA1()).hex().upper(),
     )
-    _write(out.password_file, password.encode("utf-8") + b"\n", 0o600)
-    _write(out.pfx, pfx_bytes, 0o600)
-    _write(out.cer, cert.public_bytes(serialization.Encoding.DER), 0o644)
-    _write(out.pem, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    atomic.write_bytes(out.password_file, password.encode("utf-8") + b"\n", 0o600)
+    atomic.write_bytes(out.pfx, pfx_bytes, 0o600)
+    atomic.write_bytes(out.cer, cert.public_bytes(serialization.Encoding.DER), 0o644)
+    atomic.write_bytes(out.pem, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return out
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)

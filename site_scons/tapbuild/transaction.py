@@ -39,7 +39,7 @@ from pathlib import Path
 
 from tapbuild.errors import TapError
 
-__all__ = ["backup_path", "update_dir"]
+__all__ = ["backup_path", "install_dir", "update_dir"]
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
@@ -78,18 +78,25 @@ def backup_path(path: Path, now: float | None = None) -> Path:
 
 def _swap_in(work: Path, target: Path, scratch: Path) -> None:
     """Make ``work`` the new ``target``; the old tree ends up inside ``scratch``."""
+    if target.exists() and _exchange(work, target):
+        return  # the old tree is now at ``work``, inside scratch
+    install_dir(work, target, scratch / "old")
+
+
+def install_dir(work: Path, target: Path, backup: Path) -> Path | None:
+    """Make the finished tree ``work`` the new ``target`` (two renames); the old tree, if any,
+    moves to ``backup`` (returned; None when there was none), and back to ``target`` when the
+    second rename fails."""
     if not target.exists():
         os.rename(work, target)
-        return
-    if _exchange(work, target):
-        return  # the old tree is now at ``work``, inside scratch
-    backup = scratch / "old"
+        return None
     os.rename(target, backup)
     try:
         os.rename(work, target)
     except BaseException:
         os.rename(backup, target)
         raise
+    return backup
 
 
 def _exchange(a: Path, b: Path) -> bool:

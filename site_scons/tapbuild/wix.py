@@ -14,6 +14,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from tapbuild import atomic
 from tapbuild.errors import TapError
 from tapbuild.msm import CA_COMMIT, CA_ROLLBACK, STANDARD_ACTIONS, Module, short_name
 
@@ -174,13 +175,11 @@ def build(module: Module, out: Path, work: Path, wix: str | None = None) -> Path
     work.mkdir(parents=True, exist_ok=True)
     wxs = work / f"{out.stem}.wxs"
     wxs.write_text(source(module), encoding="utf-8")
-    tmp = out.with_name(f".{out.name}.tmp.msm")
-    proc = subprocess.run(
-        command(exe, module, wxs, tmp), capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        detail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
-        raise TapError(f"wix build failed (exit {proc.returncode}): {detail}")
-    os.replace(tmp, out)
+    with atomic.replacing(out) as tmp:
+        proc = subprocess.run(
+            command(exe, module, wxs, tmp), capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            detail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
+            raise TapError(f"wix build failed (exit {proc.returncode}): {detail}")
     return out

@@ -10,17 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tapbuild import testcert
-
-PROXY_VARS = (
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-)
+from tapbuild.timestamp import PROXY_ENV as PROXY_VARS
 
 
 def free_port() -> int:

@@ -152,3 +152,16 @@ def nest(outer: bytes, inner: bytes, name: str = "catalog") -> bytes:
     except (ValueError, TypeError, KeyError) as exc:
         raise TapError(f"{name}: unreadable signature ({exc.__class__.__name__})") from None
     return out
+
+
+def unsigned(der: bytes, name: str = "catalog") -> bytes:
+    """``der`` (a signed catalog) with every signature, certificate and CRL removed: what
+    :func:`tapbuild.catalog.make_catalog` writes, the certificate trust list kept as stored
+    (osslsigncode cannot remove a catalog's signature)."""
+    try:
+        ci, sd = _signed_data(der)
+        empty = _emit(_UNIVERSAL, _SET, [])
+        content = _emit(_CONTEXT, 0, [_emit(_UNIVERSAL, _SEQUENCE, [sd[0], empty, sd[2], empty])])
+        return _emit(_UNIVERSAL, _SEQUENCE, [ci[0], content])
+    except (ValueError, TypeError) as exc:
+        raise TapError(f"{name}: not a catalog ({exc})") from None

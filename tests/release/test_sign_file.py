@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from reltest_util import error_lines
 from signtest_util import Tsa, base_env, osslsigncode_verify, pfx_env
-from tapbuild import authenticode, cabinet, submission
+from tapbuild import authenticode, cabinet, catalog, nesting, submission
 from tapbuild.testcert import CertFiles
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")
@@ -85,3 +85,27 @@ def test_missing_file_or_no_file(tmp_path: Path, test_cert: CertFiles, nox_run) 
     assert res.returncode != 0
     [line] = error_lines(res.stderr)
     assert "the following arguments are required: FILE" in line
+
+
+def test_force_replaces_every_signature(
+    files: list[Path], make_dist, test_cert: CertFiles, tsa: Tsa, nox_run
+) -> None:
+    amd64 = make_dist(("amd64",), name="catdist") / "amd64"
+    cat = catalog.write_package_catalog(amd64, "tap0901.cat", catalog.os_targets("amd64"))
+    unsigned = cat.read_bytes()
+    env = pfx_env(test_cert, tsa.url)
+    tsa_ca = ["--tsa-ca", str(tsa.ca_pem)]
+    every = [*map(str, files), str(cat)]
+    first = nox_run("sign-file", *every, "--digest", "sha1", *tsa_ca, env=env)
+    assert first.returncode == 0, first.stderr
+    assert nox_run("sign-file", str(cat), "--append", *tsa_ca, env=env).returncode == 0
+    assert [s.digest for s in authenticode.signatures(cat)] == ["sha1", "sha256"]
+    res = nox_run("sign-file", *every, "--force", *tsa_ca, env=env)
+    assert res.returncode == 0, res.stderr
+    for f in [*files, cat]:
+        assert f"{f}: signed (sha256, timestamped)" in res.stderr
+        sigs = authenticode.signatures(f)
+        assert [(s.digest, s.timestamped) for s in sigs] == [("sha256", True)], f
+    assert nesting.unsigned(cat.read_bytes()) == unsigned  # the same catalog, signed afresh
+    v = osslsigncode_verify(cat, test_cert.pem, "-TSA-CAfile", str(tsa.ca_pem))
+    assert v.returncode == 0 and "Signature verification: ok" in v.stdout, v.stdout

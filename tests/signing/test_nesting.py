@@ -167,3 +167,20 @@ def test_nest_refuses_what_it_cannot_nest(
         tool.sign(bare, "sha256", append=True, ts_url=None)
     assert bare.read_bytes() == unsigned
     assert [p.name for p in bare.parent.iterdir()] == ["bare.cat"]
+
+
+def test_removing_every_signature_gives_back_the_unsigned_catalog(
+    tool: osslsigncode.Osslsigncode, package: Path, tsa: Tsa
+) -> None:
+    cat = package / "tap0901.cat"
+    unsigned = cat.read_bytes()
+    assert nesting.unsigned(unsigned) == unsigned
+    tool.sign(cat, "sha1", append=False, ts_url=tsa.url)
+    tool.sign(cat, "sha256", append=True, ts_url=tsa.url)
+    assert len(authenticode.signatures(cat)) == 2
+    tool.remove_signatures(cat)
+    assert cat.read_bytes() == unsigned
+    assert authenticode.signatures(cat) == []
+    assert [p.name for p in package.iterdir() if p.name.startswith(".")] == []
+    with pytest.raises(TapError, match=r"^x\.cat: not a catalog"):
+        nesting.unsigned(b"\x30\x03\x02\x01\x01", "x.cat")

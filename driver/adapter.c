@@ -101,7 +101,7 @@ static NDIS_STATUS TapAdapterReadParameters(PTAP_ADAPTER Adapter, tapc_config *C
                            p.NetworkAddressLength, Config->current_mac);
     Config->mtu = p.Mtu;
     Config->media_always_connected = p.MediaStatus == 1;
-    Adapter->AllowNonAdmin = p.AllowNonAdmin != 0;
+    Adapter->AllowNonAdmin = p.AllowNonAdmin == 1; /* the enum's other values: admin only */
     status = NDIS_STATUS_SUCCESS;
 
 cleanup:

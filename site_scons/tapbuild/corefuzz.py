@@ -17,7 +17,7 @@ from pathlib import Path
 from tapbuild import coreseeds
 from tapbuild.errors import TapError
 
-HARNESSES = ("host_send", "user_write", "ioctl", "dhcp", "mac")
+HARNESSES = ("host_send", "user_write", "ioctl", "oid", "dhcp", "mac")
 CLANG_CANDIDATES = ("clang-14", "clang")
 FLAGS = [
     "-g", "-O1", "-std=c99", "-Wall", "-Wextra", "-Werror",

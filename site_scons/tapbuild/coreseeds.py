@@ -136,6 +136,30 @@ def _record(op: int, data: bytes = b"", out_len: int = 0) -> bytes:
     return bytes([op, len(data), out_len]) + data
 
 
+def _oid_raw(oid: int, data: bytes = b"", set_: bool = True, length: int | None = None) -> bytes:
+    """One fuzz_oid record naming its OID (op 2; op 6 sets)."""
+    n = len(data) if length is None else length
+    return bytes([6 if set_ else 2, 0, n]) + struct.pack("<I", oid) + data
+
+
+def _oid_records(frames: list[bytes]) -> bytes:
+    """Queries of every listed OID (too short, then large enough), the sets NDIS makes, frames
+    through the packet filter."""
+    multicast = bytes.fromhex("01005e000001") + bytes.fromhex("333300000001")
+    out = [bytes([0, i, n]) for i in range(64) for n in (0, 3, 8, 255)]
+    out += [
+        _oid_raw(0x0001010E, struct.pack("<I", 0x0B)),  # OID_GEN_CURRENT_PACKET_FILTER
+        _oid_raw(0x0001010F, struct.pack("<I", 1500)),  # OID_GEN_CURRENT_LOOKAHEAD
+        _oid_raw(0x01010103, multicast),  # OID_802_3_MULTICAST_LIST
+        _oid_raw(0xFD010101, struct.pack("<I", 4)),  # OID_PNP_SET_POWER: D3
+        _oid_raw(0xFD010101, struct.pack("<I", 1)),  # D0
+        _oid_raw(0x00020101, set_=False, length=4),  # OID_GEN_XMIT_OK, the 4-byte form
+        _oid_raw(0x12345678, b"\0" * 4),  # not supported
+    ]
+    out += [bytes([3, 0, len(f)]) + f for f in frames if len(f) <= 255]
+    return b"".join(out)
+
+
 def seeds(harness: str) -> list[bytes]:
     """The seed inputs of one harness (fuzz_<harness>.c)."""
     frames = _host_frames()
@@ -183,6 +207,8 @@ def seeds(harness: str) -> list[bytes]:
         cfg = _ip4("10.8.0.2") + _ip4("255.255.255.0") + _ip4("10.8.0.1") + struct.pack(">I", 60)
         opts = bytes([6, 4]) + _ip4("10.8.0.53") + bytes([15, 3]) + b"lan"
         return [cfg + bytes([len(opts) // 2]) + opts + f for f in frames[2:5]]
+    if harness == "oid":
+        return [bytes([flags]) + _oid_records(frames) for flags in (0, 1, TUN, DHCP | 1)]
     if harness == "mac":
         return [
             "{8A5E1B2C-3D4F-4A6B-9C8D-7E6F5A4B3C2D}".encode("utf-16-le"),

@@ -49,6 +49,7 @@ def test_open_of_an_unknown_device(sim: Simulator) -> None:
     [
         ("1", core.SUCCESS),
         ("0", core.ACCESS_DENIED),  # upstream bug: any value enabled non-admin access
+        ("2", core.ACCESS_DENIED),  # only 1 opens the device to everyone
         (None, core.SUCCESS),  # absent: the INF's default, 1
     ],
 )

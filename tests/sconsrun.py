@@ -24,9 +24,18 @@ class Result:
         return [line for line in self.stdout.splitlines() if line.startswith(labels)]
 
 
-def scons(tree: Path, *args: str, check: bool = True) -> Result:
+def other_python() -> str:
+    """This interpreter under another name (python <-> python3 in the same venv): the way a
+    user's ``scons`` script and nox's ``python -m SCons`` differ."""
+    exe = Path(sys.executable)
+    other = exe.with_name("python" if exe.name != "python" else "python3")
+    assert other.exists(), f"{other}: no second name for {exe}"
+    return str(other)
+
+
+def scons(tree: Path, *args: str, check: bool = True, python: str | None = None) -> Result:
     proc = subprocess.run(
-        [sys.executable, "-m", "SCons", "-Q", "-C", str(tree), *args],
+        [python or sys.executable, "-m", "SCons", "-Q", "-C", str(tree), *args],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     result = Result(proc.returncode, proc.stdout, proc.stderr)

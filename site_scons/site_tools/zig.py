@@ -20,11 +20,21 @@ def _cmd() -> str:
     return " ".join(shlex.quote(part) for part in zig.command())
 
 
+def _release(target: Any, source: Any, env: Env, for_signature: bool) -> str:
+    """``$TAP_ZIG_RELEASE``: the zig release, in build signatures only (empty on the command
+    line)."""
+    return f"ziglang=={zig.version()}" if for_signature else ""
+
+
 def generate(env: Env) -> None:
     arch = env["TAP_ARCH"]
     top = env.Dir("#").abspath
     debug = env["TAP_CONFIG"] == "debug"
-    env.SetDefault(ZIG=_cmd())
+    # The interpreter that runs zig is a machine detail (python or python3, one venv or
+    # another): kept out of the build signatures, between $( $), so neither a no-op build nor
+    # a shared cache= depends on it; the zig release takes its place there.
+    env["TAP_ZIG_RELEASE"] = _release
+    env.SetDefault(ZIG=f"$( {_cmd()} $) $TAP_ZIG_RELEASE")
     env["CC"] = "$ZIG cc -target $TAP_ZIGTARGET"
     env["TAP_ZIGTARGET"] = arch.zig_target
     env["OBJSUFFIX"] = ".o"

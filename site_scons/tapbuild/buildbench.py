@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tapbuild import zig
 from tapbuild.sourcetree import copy_tree
 
 
@@ -61,7 +62,7 @@ def run(jobs: int = 2, log: Callable[[str], None] = print) -> dict[str, float]:
         shutil.rmtree(tree / "dist")
         # The commands of a cold build, as SCons would run them.
         dry = _scons(tree, "-n", "verbose=1", j)
-        prog = " ".join(shlex.quote(p) for p in (sys.executable, "-m", "ziglang"))
+        prog = " ".join(shlex.quote(p) for p in zig.command())
         commands = [line for line in dry.splitlines() if line.startswith(prog)]
         links = [c for c in commands if " lld-link " in c]
         others = [c for c in commands if c not in links]

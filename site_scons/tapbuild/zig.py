@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import sys
 from functools import cache
@@ -26,6 +27,12 @@ def command() -> list[str]:
     """The argv prefix that runs zig (the package puts no ``zig`` on PATH)."""
     package_dir()
     return [sys.executable, "-m", "ziglang"]
+
+
+def version() -> str:
+    """The installed ziglang release: it decides what every compile and link produces."""
+    package_dir()
+    return importlib.metadata.version("ziglang")
 
 
 def lib_dir() -> Path:

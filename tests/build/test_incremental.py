@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sconsrun import scons
+from sconsrun import other_python, scons
 
 pytestmark = pytest.mark.slow
 
@@ -80,13 +80,19 @@ def test_parallel_build_is_safe(make_tree: Callable[[str], Path]) -> None:
     assert scons(t, "-q", check=False).returncode == 0
 
 
+def test_no_op_under_another_interpreter_name(tree: Path) -> None:
+    """`scons` (the venv's script) after `nox -s build` (python -m SCons) rebuilds nothing."""
+    assert scons(tree, "-q", f"arch={ARCHES}", check=False, python=other_python()).returncode == 0
+
+
 def test_shared_cache_dir(make_tree: Callable[[str], Path], tmp_path: Path) -> None:
-    """cache=DIR: a second checkout retrieves what the first one built."""
+    """cache=DIR: a second checkout (run by another interpreter path, as another venv's would
+    be) retrieves what the first one built."""
     cache = tmp_path / "team-cache"
     first = make_tree("cache-first")
     scons(first, "arch=i386", f"cache={cache}")
     second = make_tree("cache-second")
-    result = scons(second, "arch=i386", f"cache={cache}")
+    result = scons(second, "arch=i386", f"cache={cache}", python=other_python())
     retrieved = [line for line in result.stdout.splitlines() if line.startswith("Retrieved")]
     assert any("tap0901.sys" in line for line in retrieved), result.stdout
     assert not [s for s in result.steps if s.startswith(("CC ", "LINK "))]

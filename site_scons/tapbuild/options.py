@@ -103,13 +103,17 @@ def parse(
     verbose = BOOLEANS.get(get["verbose"].lower())
     if verbose is None:
         raise _bad("verbose", get["verbose"], "0 or 1 (also yes/no, true/false, on/off)")
-    ewdk_value = get["ewdk"] or environ.get(EWDK_ENV, "")
-    ewdk = _directory("ewdk" if get["ewdk"] else EWDK_ENV, ewdk_value)
     toolchain = get["toolchain"].lower()
+    if toolchain not in (*TOOLCHAINS, "auto"):
+        raise _bad("toolchain", get["toolchain"], ", ".join(TOOLCHAINS))
+    if get["ewdk"]:
+        ewdk = _directory("ewdk", get["ewdk"])
+    elif toolchain == "ewdk" or (toolchain == "auto" and platform == "win32"):
+        ewdk = _directory(EWDK_ENV, environ.get(EWDK_ENV, ""))
+    else:
+        ewdk = None  # a stale $TAP_EWDK does not matter to a build that does not use it
     if toolchain == "auto":
         toolchain = "ewdk" if platform == "win32" and ewdk is not None else "zig"
-    if toolchain not in TOOLCHAINS:
-        raise _bad("toolchain", get["toolchain"], ", ".join(TOOLCHAINS))
     if toolchain == "ewdk" and ewdk is None:
         raise TapError(f"toolchain=ewdk needs the EWDK root: give ewdk=DIR or set {EWDK_ENV}")
     override = None
@@ -121,6 +125,10 @@ def parse(
             )
         override = override.resolve()
     cache = Path(get["cache"]).expanduser().resolve() if get["cache"] else None
+    if cache is not None and cache.exists() and not cache.is_dir():
+        raise TapError(
+            f"cache={get['cache']}: not a directory; accepted: a directory (made when missing)"
+        )
     return Options(
         arches=arches,
         config=config,

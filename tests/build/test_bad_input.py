@@ -26,6 +26,9 @@ def tree(make_tree: Callable[[str], Path]) -> Path:
         (["ti=/no/such/devcon"], "ti=/no/such/devcon: no such directory"),
         (["verbose=maybe"], "verbose=maybe: not accepted; accepted: 0 or 1"),
         (["override=/no/such.py"], "override=/no/such.py: no such file"),
+        (["cache=/etc/passwd"], "cache=/etc/passwd: not a directory; accepted: a directory"),
+        (["toolchain=ewdk", "ewdk=/"], "ewdk=/: no BuildEnv\\SetupBuildEnv.cmd there"),
+        (["toolchain=wdk"], "toolchain=wdk: no Windows kit found in the environment"),
         (
             ["colour=blue"],
             "unknown variable colour=; accepted: arch, config, toolchain, ewdk, override, ti, verbose, cache",

@@ -53,6 +53,15 @@ def test_toolchain_default() -> None:
     assert options.parse({"ewdk": ewdk}, environ={}, platform="win32").toolchain == "ewdk"
 
 
+def test_a_stale_tap_ewdk_matters_only_to_ewdk_builds() -> None:
+    stale = {"TAP_EWDK": "/no/such/ewdk"}
+    assert options.parse({}, environ=stale, platform="linux").toolchain == "zig"
+    assert options.parse({"toolchain": "zig"}, environ=stale, platform="win32").ewdk is None
+    for args, platform in (({"toolchain": "ewdk"}, "linux"), ({}, "win32")):
+        with pytest.raises(TapError, match=r"^TAP_EWDK=/no/such/ewdk: no such directory"):
+            options.parse(args, environ=stale, platform=platform)
+
+
 def sections(text: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     current = ""

@@ -7,6 +7,7 @@
  * 6.30 and refuses anything older.
  */
 #include "tap.h"
+#include "tapc_product.h"
 
 #define TAP_NDIS_VERSION(major, minor) (((UINT)(major) << 16) | (UINT)(minor))
 #define TAP_NDIS_620                   TAP_NDIS_VERSION(6, 20)

@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include "tapc_product.h"
 #include "tapcore.h"
 
 static uint32_t get_host32(const uint8_t *p)

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "tapc_ndis.h"
+#include "tapc_product.h"
 
 static const uint32_t oids[] = {
     TAPC_OID_GEN_HARDWARE_STATUS,

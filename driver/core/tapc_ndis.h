@@ -98,12 +98,6 @@
 #define TAPC_PHYSICAL_MEDIUM 0u          /* NdisPhysicalMediumUnspecified (*PhysicalMediaType) */
 #define TAPC_DEVICE_STATE_D0 1u          /* NdisDeviceStateD0 */
 #define TAPC_DEVICE_STATE_D3 4u          /* NdisDeviceStateD3 */
-#if defined(TAP_HAVE_PRODUCT_H)
-#include "tap_product.h" /* the driver build's, from version.py (and its override) */
-#endif
-#ifndef TAP_VENDOR_DESCRIPTION
-#define TAP_VENDOR_DESCRIPTION "TAP-Windows Adapter V9"
-#endif
 
 /*
  * NDIS_STATISTICS_INFO as OID_GEN_STATISTICS returns it: an NDIS_OBJECT_HEADER (type 0x80,

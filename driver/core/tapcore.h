@@ -29,13 +29,6 @@
 #include "tapc_text.h"
 #include "tapc_tun.h"
 
-/* GET_VERSION: the build passes these from version.py; the defaults serve bare host builds. */
-#ifndef TAP_DRIVER_MAJOR_VERSION
-#define TAP_DRIVER_MAJOR_VERSION 0
-#endif
-#ifndef TAP_DRIVER_MINOR_VERSION
-#define TAP_DRIVER_MINOR_VERSION 0
-#endif
 /* TAP_DEBUG=1: the debug log and GET_LOG_LINE exist. */
 #ifndef TAP_DEBUG
 #define TAP_DEBUG 0

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import tapcore_ffi as ffi
+from tapbuild import zig
 
 CORE = ffi.ROOT / "driver/core"
 INCLUDE = ffi.ROOT / "driver/include"
@@ -33,7 +33,7 @@ ALLOWED_EXTERNAL = {"memcpy", "memset", "memmove", "memcmp"}
 # Headers the driver build generates from version.py (driver/SConscript), included only under
 # TAP_HAVE_PRODUCT_H: every other build uses the core's defaults.
 GENERATED = {"tap_product.h"}
-ZIG = [sys.executable, "-m", "ziglang"]
+ZIG = zig.command()
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> str:

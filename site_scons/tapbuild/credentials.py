@@ -9,7 +9,7 @@
 ``TAP_SIGN_PKCS11_CERT``   the certificate: a ``pkcs11:`` URI or a certificate file
 ``TAP_SIGN_PKCS11_KEY``    the private key: a ``pkcs11:`` URI
 ``TAP_SIGN_PIN_FILE``      a file holding the token PIN (one line)
-``TAP_SIGN_CROSSCERT``     optional cross-certificate added to signatures (signtool ``/ac``)
+``TAP_SIGN_CROSSCERT``     optional cross-certificate (PEM or DER) added to signatures (``/ac``)
 =========================  ====================================================================
 
 A password or PIN is held in a :class:`Secret`, whose ``str``/``repr`` never show it; it
@@ -124,6 +124,13 @@ class Credentials:
             return self.key.certificate
         return None
 
+    @property
+    def cross_certificates(self) -> tuple[bytes, ...]:
+        """DER of each certificate in the cross-certificate file (none without one)."""
+        if self.cross_cert is None:
+            return ()
+        return _load_certs_file(self.cross_cert, "TAP_SIGN_CROSSCERT")
+
 
 def _file(environ: Mapping[str, str], name: str) -> Path | None:
     value = environ.get(name, "").strip()
@@ -143,17 +150,22 @@ def _read_secret(path: Path, name: str) -> Secret:
     return Secret(text.rstrip("\r\n"))
 
 
-def _load_cert_file(path: Path, name: str) -> bytes:
+def _load_certs_file(path: Path, name: str) -> tuple[bytes, ...]:
+    """DER of each certificate in a PEM file (one or more) or a DER file (one)."""
     data = path.read_bytes()
     try:
-        cert = (
-            x509.load_pem_x509_certificate(data)
+        certs = (
+            x509.load_pem_x509_certificates(data)
             if b"-----BEGIN" in data
-            else x509.load_der_x509_certificate(data)
+            else [x509.load_der_x509_certificate(data)]
         )
     except ValueError:
         raise TapError(f"{name}={path}: not a certificate; expected a PEM or DER file") from None
-    return cert.public_bytes(Encoding.DER)
+    return tuple(c.public_bytes(Encoding.DER) for c in certs)
+
+
+def _load_cert_file(path: Path, name: str) -> bytes:
+    return _load_certs_file(path, name)[0]
 
 
 def _check_uri(name: str, value: str) -> str:

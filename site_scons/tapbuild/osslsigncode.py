@@ -2,18 +2,24 @@
 
 Version 2.8 or later is required (catalog verification). The password or PIN goes through
 ``-readpass -`` (stdin); the tool never sees a proxy variable, it timestamps through the
-loopback relay of :mod:`tapbuild.timestamp`.
+loopback relay of :mod:`tapbuild.timestamp`. The tool reads a cross-certificate (``-ac``)
+only as PEM: :meth:`Osslsigncode.session` writes a PEM copy of ``TAP_SIGN_CROSSCERT`` (PEM or
+DER) into a private temporary directory, removed when the session ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from asn1crypto import pem
 
 from tapbuild import atomic, nesting, toolrun
 from tapbuild.credentials import Credentials, PfxKey, Pkcs11Key, Secret
@@ -79,6 +85,22 @@ class Osslsigncode:
     creds: Credentials | None = None
     environ: Mapping[str, str] | None = None
     name: str = NAME
+    cross_pem: Path | None = field(default=None, init=False, repr=False)  # in a session
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Osslsigncode]:
+        """Hold a PEM copy of the cross-certificate for the duration (no-op without one)."""
+        certs = self.creds.cross_certificates if self.creds else ()
+        if not certs:
+            yield self
+            return
+        with tempfile.TemporaryDirectory(prefix="tapsign-") as tmp:
+            self.cross_pem = Path(tmp) / "cross-certificate.pem"
+            self.cross_pem.write_bytes(b"".join(pem.armor("CERTIFICATE", c) for c in certs))
+            try:
+                yield self
+            finally:
+                self.cross_pem = None
 
     def key_args(self) -> tuple[list[str], Secret | None]:
         if self.creds is None:
@@ -100,7 +122,11 @@ class Osslsigncode:
                 "Windows; with osslsigncode use TAP_SIGN_PFX or TAP_SIGN_PKCS11_*"
             )
         if self.creds.cross_cert is not None:
-            args += ["-ac", str(self.creds.cross_cert)]
+            if self.cross_pem is None:
+                raise TapError(
+                    "osslsigncode: the cross-certificate is not ready; sign in session()"
+                )
+            args += ["-ac", str(self.cross_pem)]
         return args, secret
 
     def sign_command(

@@ -84,6 +84,7 @@ class Backend(Protocol):
     def timestamp(self, path: Path, index: int, digest: str, ts_url: str) -> None: ...
     def remove_signatures(self, path: Path) -> None: ...
     def has_signature(self, path: Path) -> bool: ...
+    def session(self) -> contextlib.AbstractContextManager[object]: ...
 
 
 def _quiet(_: str) -> None:
@@ -174,8 +175,7 @@ class Signer:
         self.backend = choose_backend(self.options.backend, self.creds, self.environ)
         self.log(f"# signing with {self.backend.name}: {credentials.describe(self.creds)}")
         try:
-            if isinstance(self.backend, signtool.SignTool):
-                self._stack.enter_context(self.backend.session())
+            self._stack.enter_context(self.backend.session())  # e.g. temporary files
             if self.options.timestamp:
                 self._relay = self._stack.enter_context(timestamp.relay(self.tsa_client()))
         except BaseException:

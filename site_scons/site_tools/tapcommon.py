@@ -22,6 +22,7 @@ from typing import Any
 
 import SCons.Action
 import SCons.Builder
+import SCons.Errors
 import SCons.Node.FS
 from tapbuild import atomic, inf, msvc, pecheck, resource
 from tapbuild import imports as importtable
@@ -61,9 +62,8 @@ def _pe_gate(kind: str) -> Any:
         try:
             pecheck.check(image, env["TAP_ARCH"], kind, table)
         except TapError as exc:
-            image.unlink(missing_ok=True)
-            print(f"scons: *** {exc}")
-            return 1
+            image.unlink(missing_ok=True)  # else the next build would take it for up to date
+            raise SCons.Errors.BuildError(errstr=str(exc)) from None  # one line on stderr
         return 0
 
     gate.__name__ = f"pe_gate_{kind}"

@@ -56,13 +56,26 @@ def test_zig_kernel_flags(source_tree: Path, arch: str, config: str) -> None:
         for flag in ["-ffreestanding", "-fstack-protector-strong", "-mgeneral-regs-only",
                      f"-mcpu={KERNEL_CPU[arch]}", "-Werror", "-std=gnu11"]:  # fmt: skip
             assert flag in argv, (source, flag)
-        for define in [*NDIS_DEFINES, f"NTDDI_VERSION={NTDDI[arch]}", "TAP_DRIVER_MAJOR_VERSION=9",
-                       "TAP_DRIVER_MINOR_VERSION=27", f"TAP_DEBUG={int(debug)}",
-                       "DBG=1" if debug else "NDEBUG"]:  # fmt: skip
+        for define in [*NDIS_DEFINES, f"NTDDI_VERSION={NTDDI[arch]}", "TAP_HAVE_PRODUCT_H",
+                       f"TAP_DEBUG={int(debug)}", "DBG=1" if debug else "NDEBUG"]:  # fmt: skip
             assert f"-D{define}" in argv, (source, define)
         assert ("-O0" if debug else "-O2") in argv
         # The -mcpu name is the last word on the CPU: nothing after it turns a feature back on.
         assert not [a for a in argv if a.startswith(("-msse", "-mavx", "-mfpu", "-mmmx"))]
+
+
+@pytest.mark.parametrize(("arch", "minimum"), [("i386", "620"), ("amd64", "620"), ("arm64", "630")])
+def test_the_oldest_ndis_the_driver_loads_on(source_tree: Path, arch: str, minimum: str) -> None:
+    """ARM64 (Windows 10 and later) refuses NDIS below 6.30, so it always registers 6.30: the
+    macro as the real compile command for the arch preprocesses it."""
+    argv = compile_line(dry_run(source_tree, f"arch={arch}"), "driver.c", "cc")
+    out = argv.index("-o")
+    argv = [a for a in argv[:out] + argv[out + 2 :] if a not in ("-c", "-DTAP_HAVE_PRODUCT_H")]
+    proc = subprocess.run(
+        [*argv, "-E", "-dM"], cwd=source_tree, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"#define TAP_NDIS_MINIMUM TAP_NDIS_{minimum}" in proc.stdout.splitlines()
 
 
 @pytest.mark.parametrize("config", ["release", "debug"])

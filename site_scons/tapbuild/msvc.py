@@ -16,7 +16,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from tapbuild import atomic
-from tapbuild.arch import Arch
+from tapbuild.arch import ARCHES, Arch
 from tapbuild.errors import TapError
 
 # Per arch: (defines, cl flags) beyond the common ones.
@@ -175,7 +175,7 @@ def _run_batch(script: Path, arch_arg: str) -> dict[str, str]:
 
 def kit_from_environment(environ: Mapping[str, str], kind: str) -> tuple[str, str]:
     """(kit root, kit version) from an EWDK or Developer Command Prompt environment."""
-    upper = {k.upper(): v for k, v in environ.items()}
+    upper = _upper(environ)
     if kind == "ewdk":
         root, version = upper.get("WDKCONTENTROOT", ""), upper.get("VERSION_NUMBER", "")
     else:
@@ -191,3 +191,31 @@ def kit_from_environment(environ: Mapping[str, str], kind: str) -> tuple[str, st
             f"toolchain={kind}: no Windows kit found in the environment; run from {where}"
         )
     return root, version
+
+
+def check_prompt_target(environ: Mapping[str, str], arch: Arch) -> None:
+    """Refuse ``arch`` unless the Developer Command Prompt targets it.
+
+    A prompt is set up for one target (VSCMD_ARG_TGT_ARCH: x86, x64 or arm64): its PATH holds
+    that target's cl and link, its LIB that target's libraries. Another arch built there would
+    be compiled by the wrong cl, so it is refused before any work.
+    """
+    target = _upper(environ).get("VSCMD_ARG_TGT_ARCH", "").strip().lower()
+    if not target:
+        raise TapError(
+            "toolchain=wdk: no VSCMD_ARG_TGT_ARCH in the environment; run from a Visual Studio "
+            f"2017 or later Developer Command Prompt for {arch.msvc} (arch={arch.name})"
+        )
+    if target == arch.msvc:
+        return
+    here = [a.name for a in ARCHES.values() if a.msvc == target]
+    instead = f", build arch={here[0]} here" if here else ""
+    raise TapError(
+        f"toolchain=wdk: arch={arch.name} needs an {arch.msvc} Developer Command Prompt "
+        f"(VSCMD_ARG_TGT_ARCH={target} here); open one{instead}, or use toolchain=ewdk"
+    )
+
+
+def _upper(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with upper-case names (Windows names are case-blind)."""
+    return {k.upper(): v for k, v in environ.items()}

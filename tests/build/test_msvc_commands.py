@@ -2,7 +2,10 @@
 
 For the EWDK, the environment SetupBuildEnv.cmd would give is placed in the build's cache, as
 a first build on Windows leaves it; for the WDK it comes from the Developer Command Prompt's
-variables.
+variables (the kit, and VSCMD_ARG_TGT_ARCH: the one target a prompt is set up for).
+
+Every builder is covered for both toolchains, every arch and every config: the kernel driver
+(tap0901.sys), the console program (tapinstall.exe) and the installer DLL (tapmsi.dll).
 """
 
 from __future__ import annotations
@@ -18,10 +21,35 @@ from pathlib import Path
 import pytest
 from tapbuild import msvc
 from tapbuild.arch import ARCHES
+from tapbuild.imports import load_table
 
+ROOT = Path(__file__).resolve().parents[2]
 KIT = "C:\\EWDK\\Program Files\\Windows Kits\\10\\"
 VERSION = "10.0.22621.0"
 KM_INC = f"{KIT}Include\\{VERSION}\\km"
+LIB_ARCH = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}
+TOOLCHAINS = ["ewdk", "wdk"]
+CONFIGS = ["release", "debug", "hlk"]
+
+
+def prompt(target: str | None, sdk: str = KIT, version: str = VERSION) -> dict[str, str]:
+    """A Developer Command Prompt's variables (upper case, as Windows keeps them)."""
+    environ = {"WINDOWSSDKDIR": sdk, "WINDOWSSDKVERSION": version + "\\"}
+    if target is not None:
+        environ["VSCMD_ARG_TGT_ARCH"] = target
+        environ["VSCMD_ARG_HOST_ARCH"] = "x64"
+    return environ
+
+
+def without_prompt() -> dict[str, str]:
+    """This process's environment without any Developer Command Prompt variable."""
+    names = {"WINDOWSSDKDIR", "WINDOWSSDKVERSION", "VSCMD_ARG_TGT_ARCH", "VSCMD_ARG_HOST_ARCH"}
+    return {k: v for k, v in os.environ.items() if k.upper() not in names}
+
+
+def out(config: str, arch: str, *rest: str) -> str:
+    """A build path as scons prints it on this host."""
+    return os.path.join("build", config, arch, *rest)
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +70,15 @@ def fake_ewdk(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def dry_run(tree: Path, *args: str, env: dict[str, str] | None = None) -> list[list[str]]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "SCons", "-Q", "-n", "-C", str(tree), "verbose=1", *args],
-        capture_output=True, text=True, check=False, env={**os.environ, **(env or {})},
+def run_scons(tree: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "SCons", "-Q", "-C", str(tree), *args],
+        capture_output=True, text=True, check=False, env=env,
     )  # fmt: skip
+
+
+def dry_run(tree: Path, *args: str, env: dict[str, str] | None = None) -> list[list[str]]:
+    proc = run_scons(tree, "-n", "verbose=1", *args, env={**without_prompt(), **(env or {})})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return [
         shlex.split(line, posix=False)
@@ -55,25 +87,120 @@ def dry_run(tree: Path, *args: str, env: dict[str, str] | None = None) -> list[l
     ]
 
 
+@pytest.fixture(scope="module")
+def build_lines(tree: Path, fake_ewdk: Path) -> Callable[[str, str, str], list[list[str]]]:
+    """The command lines of a whole default build, per (toolchain, arch, config), run once."""
+    done: dict[tuple[str, str, str], list[list[str]]] = {}
+
+    def lines(toolchain: str, arch: str, config: str) -> list[list[str]]:
+        if (toolchain, arch, config) not in done:
+            args = [f"toolchain={toolchain}", f"arch={arch}", f"config={config}"]
+            if toolchain == "ewdk":
+                done[toolchain, arch, config] = dry_run(tree, *args, f"ewdk={fake_ewdk}")
+            else:
+                done[toolchain, arch, config] = dry_run(tree, *args, env=prompt(ARCHES[arch].msvc))
+        return done[toolchain, arch, config]
+
+    return lines
+
+
 def commands(lines: list[list[str]], tool: str, ending: str) -> list[list[str]]:
     return [argv for argv in lines if argv[0] == tool and any(a.endswith(ending) for a in argv)]
 
 
+def table_libs(imports: str, toolchain: str, arch: str) -> list[str]:
+    """The kit import libraries a link must name: one per DLL of the table, for this arch."""
+    return sorted(
+        {
+            f"{Path(i.dll).stem.lower()}.lib"
+            for i in load_table(ROOT / imports)
+            if (not i.arches or arch in i.arches)
+            and (not i.toolchains or toolchain in i.toolchains)
+        }
+    )
+
+
 ARCH_FLAGS = {
-    "i386": (["/Gz", "/D_X86_=1", "/Di386=1"], "/MACHINE:X86", "0x0601"),
+    "i386": (["/D_X86_=1", "/Di386=1"], "/MACHINE:X86", "0x0601"),
     "amd64": (["/D_WIN64", "/D_AMD64_", "/DAMD64"], "/MACHINE:X64", "0x0601"),
     "arm64": (["/D_WIN64", "/D_ARM64_", "/DARM64"], "/MACHINE:ARM64", "0x0A00"),
 }
+ALL = pytest.mark.parametrize(
+    ("toolchain", "arch", "config"),
+    [(t, a, c) for t in TOOLCHAINS for a in sorted(ARCHES) for c in CONFIGS],
+)
 
 
-@pytest.mark.parametrize("config", ["release", "debug", "hlk"])
-@pytest.mark.parametrize("arch", sorted(ARCHES))
-def test_ewdk_driver_commands(tree: Path, fake_ewdk: Path, arch: str, config: str) -> None:
-    lines = dry_run(tree, "toolchain=ewdk", f"ewdk={fake_ewdk}", f"arch={arch}", f"config={config}")
-    arch_flags, machine, winnt = ARCH_FLAGS[arch]
-    (cl,) = commands(lines, "cl", "driver.c")
+def check_compile(cl: list[str], arch: str, config: str) -> None:
+    """What every cl line has, whatever it builds."""
+    arch_flags, _, winnt = ARCH_FLAGS[arch]
     assert cl[:3] == ["cl", "/nologo", "/c"]
-    for flag in ["/kernel", "/GS", "/Brepro", "/Z7", "/W4", "/WX", f'"/I{KM_INC}"', *arch_flags]:
+    for flag in ["/Brepro", "/Z7", "/W4", "/WX", "/GF", "/Gy", "/GR-", *arch_flags]:
+        assert flag in cl, flag
+    assert f"/D_WIN32_WINNT={winnt}" in cl and f"/DWINVER={winnt}" in cl
+    assert f"/DNTDDI_VERSION={winnt}0000" in cl
+    if config == "debug":
+        assert "/Od" in cl and "/O2" not in cl
+    else:
+        assert "/O2" in cl and "/Oy-" in cl and "/Od" not in cl
+
+
+def check_link(link: list[str], arch: str, config: str, name: str, subdir: str) -> None:
+    """What every link line has: machine, hardening, reproducible output, image and .pdb."""
+    _, machine, _ = ARCH_FLAGS[arch]
+    assert link[:3] == ["link", "/nologo", machine]
+    for flag in ["/NODEFAULTLIB", "/DYNAMICBASE", "/NXCOMPAT", "/RELEASE", "/Brepro", "/OPT:REF",
+                 "/OPT:ICF", "/INCREMENTAL:NO", "/DEBUG", "/PDBALTPATH:%_PDB%"]:  # fmt: skip
+        assert flag in link, flag
+    assert f"/OUT:{out(config, arch, subdir, name)}" in link
+    assert f"/PDB:{out(config, arch, subdir, Path(name).stem)}.pdb" in link
+
+
+def check_objects(lines: list[list[str]], link: list[str], config: str, arch: str, sub: str) -> int:
+    """The link takes exactly the objects cl makes for this image, and its version resource."""
+    where = out(config, arch, sub) + os.sep
+    made = sorted(a[3:] for cl in lines if cl[0] == "cl" for a in cl if a.startswith("/Fo"))
+    made = [m for m in made if m.startswith(where)]
+    assert made and sorted(a for a in link if a.endswith(".obj")) == made
+    stem = Path(next(a[5:] for a in link if a.startswith("/OUT:"))).stem
+    (rc,) = commands(lines, "rc", f"{stem}-version.rc")
+    res = out(config, arch, sub, f"{stem}-version.res")
+    assert rc == ["rc", "/nologo", f"/fo{res}", out(config, arch, sub, f"{stem}-version.rc")]
+    assert res in link
+    return len(made)
+
+
+def user_libpaths(arch: str) -> list[str]:
+    la = LIB_ARCH[arch]
+    return [f'"/LIBPATH:{KIT}Lib\\{VERSION}\\{kind}\\{la}"' for kind in ("um", "ucrt")]
+
+
+def check_user_compile(cl: list[str], arch: str, config: str) -> None:
+    """cl for a user-mode image without C runtime: user headers, no cookie, no kernel mode."""
+    check_compile(cl, arch, config)
+    for kind in ("um", "shared", "ucrt"):
+        assert f'"/I{KIT}Include\\{VERSION}\\{kind}"' in cl, kind
+    for flag in ("/GS-", "/DUNICODE", "/D_UNICODE", "/DWIN32_LEAN_AND_MEAN"):
+        assert flag in cl, flag
+    for flag in (
+        "/kernel",
+        "/GS",
+        "/Gz",
+        f'"/I{KM_INC}"',
+        "/D_KERNEL_MODE",
+        "/DNDIS_MINIPORT_DRIVER",
+    ):
+        assert flag not in cl, flag
+
+
+@ALL
+def test_driver_commands(
+    build_lines: Callable[[str, str, str], list[list[str]]], toolchain: str, arch: str, config: str
+) -> None:
+    lines = build_lines(toolchain, arch, config)
+    (cl,) = commands(lines, "cl", "driver.c")
+    check_compile(cl, arch, config)
+    for flag in ["/kernel", "/GS", f'"/I{KM_INC}"', f'"/I{KM_INC}\\crt"']:
         assert flag in cl, flag
     for define in [
         "NDIS_MINIPORT_DRIVER",
@@ -81,62 +208,203 @@ def test_ewdk_driver_commands(tree: Path, fake_ewdk: Path, arch: str, config: st
         "NDIS630_MINIPORT",
         "NDIS_WDM=1",
         "_KERNEL_MODE",
+        "WINNT=1",
     ]:
         assert f"/D{define}" in cl, define
-    assert f"/D_WIN32_WINNT={winnt}" in cl and f"/DNTDDI_VERSION={winnt}0000" in cl
     if config == "debug":
-        assert "/Od" in cl and "/DDBG=1" in cl and "/DTAP_DEBUG=1" in cl
+        assert "/DDBG=1" in cl and "/DTAP_DEBUG=1" in cl
     else:
-        assert "/O2" in cl and "/DNDEBUG" in cl and "/DTAP_DEBUG=0" in cl
+        assert "/DNDEBUG" in cl and "/DTAP_DEBUG=0" in cl
     assert ("/Gz" in cl) == (arch == "i386")
-    assert f"/Fobuild/{config}/{arch}/driver/driver.obj" in cl
+    assert ("/DSTD_CALL" in cl) == (arch != "amd64")
+    assert "/GS-" not in cl and f'"/I{KIT}Include\\{VERSION}\\um"' not in cl
+    assert f"/Fo{out(config, arch, 'driver', 'driver.obj')}" in cl
+    for other in commands(lines, "cl", ".c"):
+        if any(a.startswith(f"/Fo{out(config, arch, 'driver')}") for a in other):
+            assert other[:-2] == cl[:-2]  # every driver source, the same flags
+
     (link,) = commands(lines, "link", ".sys")
-    for flag in [machine, "/DRIVER", "/ENTRY:GsDriverEntry", "/NODEFAULTLIB", "/RELEASE", "/NXCOMPAT",
-                 "/DYNAMICBASE", "/Brepro", "/OPT:REF", "/INCREMENTAL:NO", "ntoskrnl.lib",
-                 "BufferOverflowFastFailK.lib"]:  # fmt: skip
+    check_link(link, arch, config, "tap0901.sys", "driver")
+    for flag in ["/DRIVER", "/ENTRY:GsDriverEntry"]:
         assert flag in link, flag
-    sub = "NATIVE,10.00" if arch == "arm64" else "NATIVE,6.01"
-    assert f"/SUBSYSTEM:{sub}" in link
-    assert f"/OUT:build/{config}/{arch}/driver/tap0901.sys" in link
-    assert f"/PDB:build/{config}/{arch}/driver/tap0901.pdb" in link
-    assert (
-        f'"/LIBPATH:{KIT}Lib\\{VERSION}\\km\\{ {"i386": "x86", "amd64": "x64", "arm64": "arm64"}[arch] }"'
-        in link
-    )
+    assert f"/SUBSYSTEM:{'NATIVE,10.00' if arch == 'arm64' else 'NATIVE,6.01'}" in link
+    libs = table_libs("driver/imports.py", toolchain, arch)
+    assert "ntoskrnl.lib" in libs and "ndis.lib" in libs
+    assert link[-len(libs) - 2 :] == [
+        f'"/LIBPATH:{KIT}Lib\\{VERSION}\\km\\{LIB_ARCH[arch]}"',
+        *libs,
+        "BufferOverflowFastFailK.lib",
+    ]
     # krt.c (zig's runtime) is compiled but empty: the WDK's GsDriverEntry comes from the lib.
-    (rc,) = commands(lines, "rc", "tap0901-version.rc")
-    assert rc[:2] == ["rc", "/nologo"]
+    assert check_objects(lines, link, config, arch, "driver") > 1
+
+
+@ALL
+def test_console_program_commands(
+    build_lines: Callable[[str, str, str], list[list[str]]], toolchain: str, arch: str, config: str
+) -> None:
+    """tapinstall.exe (ConsoleProgram): no C runtime, its own entry point, a console subsystem."""
+    lines = build_lines(toolchain, arch, config)
+    here = out(config, arch, "tapinstall")
+    compiles = [cl for cl in lines if cl[0] == "cl" and f"/I{here}" in cl]
+    assert sorted(Path(cl[-1]).name for cl in compiles) == sorted(
+        ["ti_args.c", "ti_match.c", "ti_out.c", "ti_main.c", "win_main.c", "win_devices.c",
+         "win_rt.c"]
+    )  # fmt: skip
+    for cl in compiles:
+        check_user_compile(cl, arch, config)
+        assert "/DTI_HAVE_VERSION_H" in cl  # ti_version.h, generated beside the objects
+        assert cl[-2] == f"/Fo{here}{os.sep}{Path(cl[-1]).stem}.obj"
+
+    (link,) = commands(lines, "link", "tapinstall.exe")
+    check_link(link, arch, config, "tapinstall.exe", "tapinstall")
+    major, minor = ARCHES[arch].min_windows
+    assert f"/SUBSYSTEM:CONSOLE,{major}.{minor:02d}" in link
+    assert "/ENTRY:TapinstallStart" in link
+    for flag in ("/DRIVER", "/DLL", "/NOENTRY", "BufferOverflowFastFailK.lib"):
+        assert flag not in link, flag
+    libs = table_libs("tapinstall/imports.py", toolchain, arch)
+    assert {"kernel32.lib", "setupapi.lib", "newdev.lib", "cfgmgr32.lib"} <= set(libs)
+    assert link[-len(libs) - 2 :] == [*user_libpaths(arch), *libs]
+    assert check_objects(lines, link, config, arch, "tapinstall") == len(compiles)
+
+
+@ALL
+def test_installer_dll_commands(
+    build_lines: Callable[[str, str, str], list[list[str]]], toolchain: str, arch: str, config: str
+) -> None:
+    """tapmsi.dll (InstallerDll, `scons msica`): exports from its .def, no entry, no C runtime."""
+    lines = build_lines(toolchain, arch, config)
+    here = out(config, arch, "installer", "msica")
+    compiles = [cl for cl in lines if cl[0] == "cl" and cl[-2].startswith(f"/Fo{here}")]
+    assert sorted(cl[-1] for cl in compiles) == [
+        os.path.join("installer", "msica", "msica.c"),
+        os.path.join("installer", "msica", "plan.c"),
+    ]
+    for cl in compiles:
+        check_user_compile(cl, arch, config)
+        assert "/DTI_HAVE_VERSION_H" not in cl
+        assert cl[-2] == f"/Fo{here}{os.sep}{Path(cl[-1]).stem}.obj"
+
+    (link,) = commands(lines, "link", "tapmsi.dll")
+    check_link(link, arch, config, "tapmsi.dll", "installer")
+    major, minor = ARCHES[arch].min_windows
+    for flag in ("/DLL", "/NOENTRY", f"/SUBSYSTEM:WINDOWS,{major}.{minor:02d}",
+                 f"/DEF:{os.path.join('installer', 'msica', 'tapmsi.def')}"):  # fmt: skip
+        assert flag in link, flag
+    assert not any(a.startswith(("/ENTRY", "/DRIVER")) for a in link)
+    libs = table_libs("installer/msica/imports.py", toolchain, arch)
+    assert {"msi.lib", "kernel32.lib"} <= set(libs)
+    assert link[-len(libs) - 2 :] == [*user_libpaths(arch), *libs]
+    assert check_objects(lines, link, config, arch, "installer") == 2
+
+
+@pytest.mark.parametrize("toolchain", TOOLCHAINS)
+def test_msica_alias_builds_only_the_dll(tree: Path, fake_ewdk: Path, toolchain: str) -> None:
+    """``scons msica``: the three arches' tapmsi.dll, nothing else."""
+    if toolchain == "ewdk":
+        per_arch = [dry_run(tree, "toolchain=ewdk", f"ewdk={fake_ewdk}", "msica")]
+    else:  # a prompt targets one arch: one run each
+        per_arch = [
+            dry_run(tree, "toolchain=wdk", f"arch={a}", "msica", env=prompt(ARCHES[a].msvc))
+            for a in sorted(ARCHES)
+        ]
+    links = [argv for lines in per_arch for argv in lines if argv[0] == "link"]
+    assert sorted(next(a for a in link if a.startswith("/OUT:")) for link in links) == sorted(
+        f"/OUT:{out('release', a, 'installer', 'tapmsi.dll')}" for a in ARCHES
+    )
+    for lines in per_arch:
+        assert {Path(cl[-1]).name for cl in lines if cl[0] == "cl"} == {"msica.c", "plan.c"}
 
 
 def test_wdk_uses_developer_prompt_kit(tree: Path) -> None:
-    env = {
-        "WindowsSdkDir": "C:\\Program Files (x86)\\Windows Kits\\10\\",
-        "WindowsSDKVersion": "10.0.26100.0\\",
-    }
-    lines = dry_run(tree, "toolchain=wdk", "arch=amd64", env=env)
+    sdk = "C:\\Program Files (x86)\\Windows Kits\\10\\"
+    lines = dry_run(tree, "toolchain=wdk", "arch=amd64", env=prompt("x64", sdk, "10.0.26100.0"))
     (cl,) = commands(lines, "cl", "driver.c")
-    assert '"/IC:\\Program Files (x86)\\Windows Kits\\10\\Include\\10.0.26100.0\\km"' in cl
+    assert f'"/I{sdk}Include\\10.0.26100.0\\km"' in cl
     (link,) = commands(lines, "link", ".sys")
-    assert (
-        '"/LIBPATH:C:\\Program Files (x86)\\Windows Kits\\10\\Lib\\10.0.26100.0\\km\\x64"' in link
-    )
+    assert f'"/LIBPATH:{sdk}Lib\\10.0.26100.0\\km\\x64"' in link
 
 
 def test_wdk_outside_developer_prompt(tree: Path) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k.upper() not in {"WINDOWSSDKDIR", "WINDOWSSDKVERSION"}
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "SCons", "-Q", "-n", "-C", str(tree), "toolchain=wdk"],
-        capture_output=True, text=True, check=False, env=env,
-    )  # fmt: skip
+    proc = run_scons(tree, "-n", "toolchain=wdk", env=without_prompt())
     assert proc.returncode != 0
     assert (
         "toolchain=wdk: no Windows kit found in the environment; run from a Visual Studio Developer Command Prompt"
         in proc.stderr
     )
+
+
+# ---- a Developer Command Prompt targets one arch -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prompt_tree(make_tree: Callable[[str], Path]) -> Path:
+    return make_tree("wdk-prompt")
+
+
+def refused(tree: Path, env: dict[str, str], *args: str) -> str:
+    """The one error line of a wdk build refused before any work (no -n: nothing may run)."""
+    proc = run_scons(tree, "toolchain=wdk", *args, env={**without_prompt(), **env})
+    assert proc.returncode != 0, proc.stdout
+    assert not any(
+        line.startswith(("CC ", "LINK ", "RC ", "GEN ")) for line in proc.stdout.splitlines()
+    )
+    assert not (tree / "build" / "release").exists() and not (tree / "dist").exists()
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("scons: *** ")]
+    assert errors, proc.stderr
+    return errors[-1].removeprefix("scons: *** ")
+
+
+@pytest.mark.parametrize(
+    ("target", "arch", "here"),
+    [
+        ("x64", "i386", "amd64"),
+        ("x64", "arm64", "amd64"),
+        ("x86", "amd64", "i386"),
+        ("x86", "arm64", "i386"),
+        ("arm64", "i386", "arm64"),
+        ("arm64", "amd64", "arm64"),
+    ],
+)
+def test_wdk_refuses_an_arch_the_prompt_does_not_target(
+    prompt_tree: Path, target: str, arch: str, here: str
+) -> None:
+    msvc_name = ARCHES[arch].msvc
+    assert refused(prompt_tree, prompt(target), f"arch={arch}") == (
+        f"toolchain=wdk: arch={arch} needs an {msvc_name} Developer Command Prompt "
+        f"(VSCMD_ARG_TGT_ARCH={target} here); open one, build arch={here} here, "
+        "or use toolchain=ewdk"
+    )
+
+
+def test_wdk_all_arches_in_one_prompt_is_refused(prompt_tree: Path) -> None:
+    """The default arch=all in an x64 prompt: refused at the first other arch, nothing built."""
+    assert refused(prompt_tree, prompt("x64")) == (
+        "toolchain=wdk: arch=i386 needs an x86 Developer Command Prompt "
+        "(VSCMD_ARG_TGT_ARCH=x64 here); open one, build arch=amd64 here, or use toolchain=ewdk"
+    )
+
+
+def test_wdk_prompt_for_a_target_the_project_does_not_build(prompt_tree: Path) -> None:
+    assert refused(prompt_tree, prompt("arm"), "arch=arm64") == (
+        "toolchain=wdk: arch=arm64 needs an arm64 Developer Command Prompt "
+        "(VSCMD_ARG_TGT_ARCH=arm here); open one, or use toolchain=ewdk"
+    )
+
+
+def test_wdk_prompt_without_target(prompt_tree: Path) -> None:
+    assert refused(prompt_tree, prompt(None), "arch=amd64") == (
+        "toolchain=wdk: no VSCMD_ARG_TGT_ARCH in the environment; run from a Visual Studio "
+        "2017 or later Developer Command Prompt for x64 (arch=amd64)"
+    )
+
+
+def test_prompt_target_names_are_case_blind() -> None:
+    for arch in ARCHES.values():
+        msvc.check_prompt_target({"vscmd_arg_tgt_arch": arch.msvc.upper()}, arch)
+    with pytest.raises(msvc.TapError, match=r"arch=i386 needs an x86 Developer Command Prompt"):
+        msvc.check_prompt_target({"Vscmd_Arg_Tgt_Arch": "X64"}, ARCHES["i386"])
 
 
 def test_ewdk_environment_needs_windows(tmp_path: Path) -> None:

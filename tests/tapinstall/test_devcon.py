@@ -318,6 +318,7 @@ WDK_ENV = {
     "VCINSTALLDIR": "C:\\VS\\VC\\",
     "WindowsSdkDir": SDK,
     "WindowsSDKVersion": SDK_VERSION + "\\",
+    "VSCMD_ARG_TGT_ARCH": "x64",  # an x64 Developer Command Prompt: these runs are arch=amd64
 }
 
 

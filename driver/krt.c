@@ -1,15 +1,13 @@
 /*
- * The kernel runtime of zig (mingw) builds: what MSVC's BufferOverflowFastFailK.lib and the
- * compiler helpers give WDK builds. Empty for every other compiler.
+ * The kernel runtime of zig builds (driver/SConscript compiles this file with zig only): what
+ * MSVC's BufferOverflowFastFailK.lib and the compiler helpers give WDK builds.
  *
  * - GsDriverEntry: the image entry point; seeds the stack-protector cookie, then calls
  *   DriverEntry.
  * - __stack_chk_guard / __stack_chk_fail for -fstack-protector-strong.
  * - i386: the compiler's 64-bit division helpers, forwarded to the kernel's exports.
  */
-#if defined(__MINGW32__)
-
-#include <ntddk.h>
+#include "decl/tapkernel.h"
 
 #define TAP_BUGCHECK_STACK_OVERRUN 0xF7 /* DRIVER_OVERRAN_STACK_BUFFER */
 
@@ -75,5 +73,3 @@ long long __moddi3(long long a, long long b)
     return _allrem(a, b);
 }
 #endif
-
-#endif /* __MINGW32__ */

@@ -3,6 +3,9 @@
 The images are tiny (an entry point returning a marker byte, no CRT) so the tests never wait
 for another part of the build; each carries a marker string naming its role and arch, so a
 test can tell which architecture's file ended up where.
+
+Tests that need the project's real binaries build them with scons in one scratch copy of the
+source tree per session (``scratch_tree``): the working tree's build/ and dist/ stay untouched.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tapbuild import zig
+from sconsrun import scons
+from tapbuild import packaging, zig
 from tapbuild.arch import ARCHES
+from tapbuild.sourcetree import copy_tree
 
 STUB_C = r"""
 const char tap_test_marker[] = "TAP-PACKAGING-TEST " MARKER;
@@ -95,3 +100,31 @@ def make_dist(pe_stubs: dict[tuple[str, str], Path], tmp_path: Path) -> DistMake
         return dist
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _packaging_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sessions' entry points (tapbuild.packaging) default to the top of the tree and stage
+    into its build/package: in these tests that top is a folder of the test's own."""
+    monkeypatch.setattr(packaging, "ROOT", tmp_path / "root")
+
+
+@pytest.fixture(scope="session")
+def scratch_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the source tree (tracked files with their local edits) to run scons in."""
+    return copy_tree(tmp_path_factory.mktemp("pkg-tree"))
+
+
+@pytest.fixture(scope="session")
+def dll_dir(scratch_tree: Path) -> Path:
+    """build/release of the scratch tree holding the real custom-action DLLs
+    (``<arch>/installer/tapmsi.dll``, `scons msica`: zig, three archs)."""
+    scons(scratch_tree, "-j2", "msica")
+    return scratch_tree / "build" / "release"
+
+
+@pytest.fixture(scope="session")
+def real_dist(scratch_tree: Path) -> Path:
+    """dist/ of the scratch tree after a full `scons` (driver, INF, tapinstall, header)."""
+    scons(scratch_tree, "-j2")
+    return scratch_tree / "dist"

@@ -1,10 +1,12 @@
-"""From `scons` to the installer and the merge modules, with the project's real binaries."""
+"""From `scons` to the installer and the merge modules, with the project's real binaries.
+
+Built in the session's scratch copy of the tree (conftest.py: ``real_dist``, ``dll_dir``).
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pefile
@@ -14,24 +16,15 @@ from tapbuild import msm, msmdist, msmwrite, packaging
 from tapbuild.arch import ARCHES
 from tapbuild.pkgnames import load_names
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def real_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """dist/ as `scons` builds it (driver, INF, tapinstall, header), copied aside."""
-    subprocess.run([sys.executable, "-m", "SCons", "-C", str(ROOT), "-Q", "-j2"], check=True)
-    copy = tmp_path_factory.mktemp("real") / "dist"
-    shutil.copytree(ROOT / "dist", copy)
-    return copy
-
 
 @pytest.mark.slow
 @pytest.mark.tool("makensis", "7z")
-def test_installer_from_real_dist(real_dist: Path, tmp_path: Path) -> None:
-    exe = packaging.package_main(
-        ["--dist", str(real_dist), "--out", str(tmp_path)], log=lambda s: None
-    )
+def test_installer_from_real_dist(
+    real_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `nox -s package` as run at the top of the scratch tree (dist/, build/package).
+    monkeypatch.setattr(packaging, "ROOT", real_dist.parent)
+    exe = packaging.package_main(["--out", str(tmp_path)], log=lambda s: None)
     extracted = {sha256(p): p for p in extract_7z(exe, tmp_path / "x")}
     names = load_names()
     for arch, info in ARCHES.items():
@@ -46,7 +39,7 @@ def test_installer_from_real_dist(real_dist: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.tool("msibuild", "msiinfo")
-def test_modules_from_real_dist(real_dist: Path, tmp_path: Path) -> None:
+def test_modules_from_real_dist(real_dist: Path, dll_dir: Path, tmp_path: Path) -> None:
     names = load_names()
     signed = []
     for label in ("win7", "win10"):  # stand-ins for the two signed dists: a catalog each
@@ -58,7 +51,7 @@ def test_modules_from_real_dist(real_dist: Path, tmp_path: Path) -> None:
     layout = tmp_path / "dist"
     msmdist.prepare(signed[0], signed[1], layout, names)
     for arch in ARCHES:
-        dll = ROOT / "build" / "release" / arch / "installer" / "tapmsi.dll"
+        dll = dll_dir / arch / "installer" / "tapmsi.dll"
         module = msm.describe(names, layout, dll, arch)
         sys_file = next(f for f in module.files if f.name == names.product.sys_name)
         assert sys_file.version == names.product.driver_version  # from the driver's resource

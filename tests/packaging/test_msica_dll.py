@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pefile
@@ -11,16 +9,13 @@ import pytest
 from tapbuild.arch import ARCHES
 from tapbuild.pecheck import SYSTEM_DLLS
 
-ROOT = Path(__file__).resolve().parents[2]
 CRT = ("msvcrt", "ucrtbase", "api-ms-win-crt", "vcruntime", "libgcc", "libwinpthread")
 
 
 @pytest.fixture(scope="module")
-def dlls() -> dict[str, Path]:
-    subprocess.run(
-        [sys.executable, "-m", "SCons", "-C", str(ROOT), "-Q", "-j2", "msica"], check=True
-    )
-    return {a: ROOT / "build" / "release" / a / "installer" / "tapmsi.dll" for a in ARCHES}
+def dlls(dll_dir: Path) -> dict[str, Path]:
+    """The DLLs `scons msica` built in the scratch tree (conftest.py: ``dll_dir``)."""
+    return {a: dll_dir / a / "installer" / "tapmsi.dll" for a in ARCHES}
 
 
 @pytest.mark.slow

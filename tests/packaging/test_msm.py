@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,17 +12,7 @@ from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import PackageNames, load_names
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.tool("msibuild", "msiinfo", "msidump", "gcab")
-
-
-@pytest.fixture(scope="module")
-def dll_dir() -> Path:
-    """The real custom-action DLLs (scons msica: zig, three archs)."""
-    subprocess.run(
-        [sys.executable, "-m", "SCons", "-C", str(ROOT), "-Q", "-j2", "msica"], check=True
-    )
-    return ROOT / "build" / "release"
 
 
 @pytest.fixture

@@ -198,12 +198,14 @@ SectionEnd
   ${EndIf}
 !macroend
 
-; The old TAP-Windows 9.x installer kept an icon beside its uninstaller; the rest of its
-; layout (bin\, driver\, include\, Uninstall.exe) is this one's and is overwritten.
+; The old TAP-Windows 9.x installer kept an icon and a license.txt beside its uninstaller; the
+; rest of its layout (bin\, driver\, include\, Uninstall.exe) is this one's and is overwritten.
+; This installer shows the license on a page and installs no license file of its own.
 Function RemoveOldLeftovers
   ${If} $Upgrading != ""
     DetailPrint "Upgrading ${PRODUCT_NAME} $Upgrading in $INSTDIR"
     Delete "$INSTDIR\icon.ico"
+    Delete "$INSTDIR\license.txt"
     Delete "$SMPROGRAMS\${PRODUCT_NAME}\Uninstall TAP-Windows.lnk"
   ${EndIf}
 FunctionEnd
@@ -300,7 +302,9 @@ Section "Uninstall"
   Delete "$INSTDIR\driver\${COMPONENT_ID}.sys"
   Delete "$INSTDIR\driver\${COMPONENT_ID}.cat"
   Delete "$INSTDIR\include\tap-windows.h"
+  ; The old 9.x installer's icon and license.txt, should an upgrade have left them.
   Delete "$INSTDIR\icon.ico"
+  Delete "$INSTDIR\license.txt"
   Delete "$INSTDIR\Uninstall.exe"
   RMDir "$INSTDIR\bin"
   RMDir "$INSTDIR\driver"

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapbuild import artwork, atomic
+from tapbuild import artwork, atomic, catalog
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.inf import substitute
@@ -55,16 +55,20 @@ def check_dist(dist: Path, names: PackageNames, arches: Sequence[str]) -> DistFi
             "and include/tap-windows.h"
         )
     cats = tuple(a for a in arches if (dist / a / f"{names.component_id}.cat").is_file())
+    for a in cats:  # a catalog that no longer matches would fail the install on Windows
+        problems = catalog.check_members(
+            dist / a / f"{names.component_id}.cat", catalog.package_files(dist / a)
+        )
+        if problems:
+            raise TapError(
+                f"{dist / a}: {problems[0]}; sign dist/ again (nox -s sign) or rebuild it "
+                "(scons) for an unsigned package"
+            )
     return DistFiles(tuple(arches), cats)
 
 
 def crlf(text: str) -> bytes:
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
 
 
 def stage(folder: Path, names: PackageNames, license_file: Path = ROOT / "LICENSE") -> Path:
@@ -74,12 +78,12 @@ def stage(folder: Path, names: PackageNames, license_file: Path = ROOT / "LICENS
         license_text = license_file.read_text(encoding="utf-8")
     except OSError:
         raise TapError(f"{license_file}: cannot read the license the installer shows") from None
-    _write_if_changed(folder / "LICENSE.txt", crlf(license_text))
+    atomic.write_if_changed(folder / "LICENSE.txt", crlf(license_text))
     artwork.write_all(folder)
     values = {"PRODUCT_NAME": names.product_name, "COMPONENT_ID": names.component_id}
     for template in sorted(UTILITIES.glob("*.bat.in")):
         text = substitute(template.read_text(encoding="utf-8"), values, str(template))
-        _write_if_changed(folder / template.name[: -len(".in")], crlf(text))
+        atomic.write_if_changed(folder / template.name[: -len(".in")], crlf(text))
     return folder
 
 
@@ -171,6 +175,9 @@ def build(
         proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr)
-            last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
-            raise TapError(f"makensis failed (exit {proc.returncode}): {last}")
+            lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
+            hook = [
+                x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("signhook:")
+            ]
+            raise TapError(f"makensis failed (exit {proc.returncode}): {(hook or lines)[-1]}")
     return target

@@ -34,7 +34,12 @@ def command(options: SignOptions) -> list[str]:
     """The command, without the file, that signs one file with ``options``."""
     from tapbuild import signcli
 
-    return [sys.executable, "-m", "tapbuild.signhook", *signcli.output_arguments(options)]
+    # makensis runs the hook in the script's folder: --cwd brings back the caller's, where
+    # relative paths in TAP_SIGN_* and --ca/--tsa-ca mean what the caller meant.
+    return [
+        sys.executable, "-m", "tapbuild.signhook", "--cwd", os.getcwd(),
+        *signcli.output_arguments(options),
+    ]  # fmt: skip
 
 
 def sign_in_place(path: Path, options: SignOptions) -> None:
@@ -52,8 +57,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tapbuild.signhook")
     signcli.add_proxy_argument(parser)
     signcli.add_trust_arguments(parser)
+    parser.add_argument("--cwd", type=Path, help="resolve relative paths from here")
     parser.add_argument("file", type=Path)
     ns = parser.parse_args(argv)
+    if ns.cwd is not None:
+        ns.file = ns.file.resolve()
+        os.chdir(ns.cwd)
     try:
         sign_in_place(ns.file, signcli.output_options(ns))
     except TapError as exc:

@@ -10,6 +10,7 @@ source tree per session (``scratch_tree``): the working tree's build/ and dist/ 
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -17,10 +18,11 @@ from pathlib import Path
 
 import pytest
 from sconsrun import scons
-from tapbuild import packaging, zig
+from tapbuild import catalog, packaging, zig
 from tapbuild.arch import ARCHES
 from tapbuild.sourcetree import copy_tree
 
+CATALOG_DATE = datetime.datetime(2026, 9, 27, tzinfo=datetime.timezone.utc)
 STUB_C = r"""
 const char tap_test_marker[] = "TAP-PACKAGING-TEST " MARKER;
 int __stdcall entry(void *a, void *b) { (void)a; (void)b; return (int)tap_test_marker[0]; }
@@ -93,8 +95,10 @@ def make_dist(pe_stubs: dict[tuple[str, str], Path], tmp_path: Path) -> DistMake
             (d / "OemVista.inf").write_bytes(inf.encode("ascii"))
             if tapinstall:
                 shutil.copyfile(pe_stubs[(arch, "exe")], d / "tapinstall.exe")
-            if catalogs:
-                (d / f"{component_id}.cat").write_bytes(f"catalog {arch} {variant}".encode())
+            if catalogs:  # unsigned, but real: the package checks what it lists
+                catalog.write_package_catalog(
+                    d, f"{component_id}.cat", catalog.os_targets(arch), when=CATALOG_DATE
+                )
         (dist / "include").mkdir(parents=True, exist_ok=True)
         (dist / "include" / "tap-windows.h").write_text(f"/* tap-windows.h {variant} */\n")
         return dist

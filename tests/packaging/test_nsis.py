@@ -123,6 +123,20 @@ def test_catalogs_are_carried_when_present(make_dist, tmp_path: Path) -> None:
     assert list_7z(exe).count("driver/tap0901.cat") == 3
 
 
+def test_a_catalog_that_no_longer_matches_is_refused(make_dist, tmp_path: Path) -> None:
+    dist = make_dist(catalogs=True)
+    inf = dist / "arm64" / "OemVista.inf"
+    inf.write_bytes(inf.read_bytes() + b"; edited after signing\r\n")
+    with pytest.raises(TapError) as exc:
+        _build(load_names(), dist, tmp_path)
+    assert str(exc.value) == (
+        f"{dist / 'arm64'}: tap0901.cat: OemVista.inf changed since the catalog was made "
+        "(sha1 hash differs); sign dist/ again (nox -s sign) or rebuild it (scons) for an "
+        "unsigned package"
+    )
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
 @pytest.mark.parametrize("component_id", ["tap9", "tapvendorwithaverylongid_0123456"])
 def test_component_id_override_renames_everything(
     make_dist, tmp_path: Path, component_id: str
@@ -185,24 +199,33 @@ def test_signing_hook_signs_installer_and_uninstaller(make_dist, tmp_path: Path)
 
 
 @pytest.mark.tool("osslsigncode")
+@pytest.mark.parametrize("relative", [False, True])
 def test_package_session_signs_through_tapbuild_signing(
-    make_dist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_dist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: bool
 ) -> None:
     """Credentials in TAP_SIGN_* (password in a file): `package` signs installer and
-    uninstaller through the signing API, which verifies each against the given root."""
+    uninstaller through the signing API, which verifies each against the given root. Paths
+    relative to the caller's folder work too (makensis runs the hook in another folder)."""
     from tapbuild import authenticode, packaging, testcert
 
     cert = testcert.make(tmp_path / "cert", "TAP hook test", 2)
     for name in ("TAP_SIGN_PKCS11_MODULE", "TAP_SIGN_SUBJECT", "TAP_SIGN_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
+
+    def given(path: str | Path) -> str:
+        return str(Path(path).relative_to(tmp_path)) if relative else str(path)
+
+    if relative:
+        monkeypatch.chdir(tmp_path)
     for name, value in cert.environment().items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, given(value))
     logs: list[str] = []
     exe = packaging.package_main(
-        ["--dist", str(make_dist()), "--out", str(tmp_path / "out"), "--no-timestamp",
-         "--ca", str(cert.pem)],
+        ["--dist", given(make_dist()), "--out", given(tmp_path / "out"), "--no-timestamp",
+         "--ca", given(cert.pem)],
         log=logs.append,
     )  # fmt: skip
+    exe = exe.resolve()
     assert "signing installer and uninstaller" in logs
     sigs = authenticode.signatures(exe)
     assert len(sigs) == 1 and "TAP hook test" in sigs[0].signer_subject
@@ -213,3 +236,21 @@ def test_package_session_signs_through_tapbuild_signing(
     )  # fmt: skip
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert cert.password_file.read_text().strip() not in "\n".join(logs)
+
+
+def test_a_signing_failure_names_its_cause(
+    make_dist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tapbuild import packaging
+
+    for name in ("TAP_SIGN_PKCS11_MODULE", "TAP_SIGN_SUBJECT", "TAP_SIGN_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TAP_SIGN_PFX", str(tmp_path / "gone.pfx"))
+    monkeypatch.setenv("TAP_SIGN_PASSWORD", "not-shown-anywhere")
+    with pytest.raises(TapError) as err:
+        packaging.package_main(
+            ["--dist", str(make_dist()), "--out", str(tmp_path / "out"), "--no-timestamp"]
+        )
+    assert str(err.value).startswith("makensis failed (exit 1): signhook: TAP_SIGN_PFX=")
+    assert "gone.pfx" in str(err.value) and "not-shown-anywhere" not in str(err.value)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

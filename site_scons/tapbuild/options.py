@@ -125,10 +125,16 @@ def parse(
             )
         override = override.resolve()
     cache = Path(get["cache"]).expanduser().resolve() if get["cache"] else None
-    if cache is not None and cache.exists() and not cache.is_dir():
-        raise TapError(
-            f"cache={get['cache']}: not a directory; accepted: a directory (made when missing)"
-        )
+    if cache is not None:
+        try:
+            if cache.exists() and not cache.is_dir():
+                raise NotADirectoryError(0, "not a directory")
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TapError(
+                f"cache={get['cache']}: {exc.strerror}; accepted: a directory you can write "
+                "(made when missing)"
+            ) from None
     return Options(
         arches=arches,
         config=config,

@@ -75,6 +75,9 @@ def _parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--dir", type=Path, default=ROOT / "testcert", help="output folder")
         p.add_argument("--subject", default=testcert.DEFAULT_SUBJECT, help="common name")
         p.add_argument("--days", type=int, default=3 * 365, help="validity in days")
+        p.add_argument(
+            "--force", action="store_true", help="replace a test certificate already there"
+        )
         return p
     if command == "sign-file":
         p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files to sign")
@@ -146,7 +149,7 @@ def main(command: str, argv: Sequence[str], log: Callable[[str], None] = print) 
     opts, ns = options_from(command, argv)
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # nox logs at debug level
     if command == "testcert":
-        files = testcert.make(ns.dir, ns.subject, ns.days)
+        files = testcert.make(ns.dir, ns.subject, ns.days, replace=ns.force)
         log(f"wrote {files.pfx} (thumbprint {files.thumbprint}), {files.cer}, {files.pem}")
         log("sign with it:")
         for k, v in files.environment().items():

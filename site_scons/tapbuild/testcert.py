@@ -26,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tapbuild import atomic
 from tapbuild.errors import TapError
 
+FILE_STEM = "tap-test"
 DEFAULT_SUBJECT = "TAP-Windows Test Signing (not for release)"
 
 
@@ -48,11 +49,28 @@ def make(
     key_size: int = 3072,
     now: datetime.datetime | None = None,
     password: str | None = None,
+    replace: bool = True,
 ) -> CertFiles:
-    """Create the test certificate files in ``directory`` (replacing older ones)."""
+    """Create the test certificate files in ``directory``; one already there is replaced only
+    with ``replace`` (``nox -s testcert`` asks for --force: machines that trust the old one
+    would stop trusting what the new one signs)."""
     if not subject.strip():
         raise TapError("testcert: empty subject; give a common name")
-    directory.mkdir(parents=True, exist_ok=True)
+    if days < 1:
+        raise TapError(f"testcert: --days {days}: not accepted; accepted: 1 or more days")
+    pfx = directory / f"{FILE_STEM}.pfx"
+    if pfx.exists() and not replace:
+        raise TapError(
+            f"testcert: {pfx} exists; use it (see its .cer), or give --force to replace it "
+            "(then import the new .cer where the old one is trusted)"
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TapError(
+            f"testcert: --dir {directory}: cannot make the folder ({exc.strerror}); "
+            "accepted: a folder you can write"
+        ) from None
     now = now or datetime.datetime.now(datetime.timezone.utc)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
@@ -86,17 +104,17 @@ def make(
     )
     password = password if password is not None else secrets.token_urlsafe(24)
     pfx_bytes = pkcs12.serialize_key_and_certificates(
-        b"tap-test",
+        FILE_STEM.encode(),
         key,
         cert,
         None,
         serialization.BestAvailableEncryption(password.encode("utf-8")),
     )
     out = CertFiles(
-        directory / "tap-test.pfx",
-        directory / "tap-test.password",
-        directory / "tap-test.cer",
-        directory / "tap-test.pem",
+        directory / f"{FILE_STEM}.pfx",
+        directory / f"{FILE_STEM}.password",
+        directory / f"{FILE_STEM}.cer",
+        directory / f"{FILE_STEM}.pem",
         cert.fingerprint(hashes.SHA1()).hex().upper(),
     )
     atomic.write_bytes(out.password_file, password.encode("utf-8") + b"\n", 0o600)

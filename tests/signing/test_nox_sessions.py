@@ -68,6 +68,26 @@ def watching(secret: str) -> Iterator[ProcWatch]:
         t.join()
 
 
+def test_testcert_bad_input_and_an_existing_certificate(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    for args, expected in (
+        (["--days", "0"], "testcert: --days 0: not accepted; accepted: 1 or more days"),
+        (["--dir", str(a_file)], f"testcert: --dir {a_file}: cannot make the folder"),
+    ):
+        res = nox("testcert", "--dir", str(tmp_path / "new"), *args, env=base_env())
+        assert res.returncode != 0 and expected in last_error_line(res), res.stderr
+        assert "Traceback" not in res.stderr
+    made = tmp_path / "made"
+    assert nox("testcert", "--dir", str(made), env=base_env()).returncode == 0
+    first = (made / "tap-test.pfx").read_bytes()
+    res = nox("testcert", "--dir", str(made), env=base_env())
+    assert res.returncode != 0 and "exists; use it" in last_error_line(res)
+    assert (made / "tap-test.pfx").read_bytes() == first
+    assert nox("testcert", "--dir", str(made), "--force", env=base_env()).returncode == 0
+    assert (made / "tap-test.pfx").read_bytes() != first
+
+
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 def test_password_never_on_a_command_line_or_in_output(
     make_dist, test_cert: CertFiles, tsa: Tsa, dead_url: str, proxy: Proxy

@@ -379,8 +379,20 @@ def sign_dist(
             to_verify += [*files, cat]
             catalogs[cat] = catalog.package_files(d)
         log("# verifying")
-        _raise_problems(verify_files(to_verify, _expect_for(signer, to_verify), catalogs))
+        _raise_problems(_verify_by_arch(to_verify, _expect_for(signer, to_verify), catalogs))
     return report
+
+
+def _verify_by_arch(
+    files: Sequence[Path], expect: Expectations, catalogs: Mapping[Path, list[Path]]
+) -> list[str]:
+    """verify_files, one arch folder at a time: each problem starts with ``<arch>/``."""
+    problems: list[str] = []
+    for d in sorted({f.parent for f in files}, key=lambda p: p.name):
+        mine = [f for f in files if f.parent == d]
+        cats = {c: m for c, m in catalogs.items() if c.parent == d}
+        problems += [f"{d.name}/{p}" for p in verify_files(mine, expect, cats)]
+    return problems
 
 
 def timestamp_dist(
@@ -445,7 +457,7 @@ def verify_dist(
         files += [*signed, cat]
         catalogs[cat] = catalog.package_files(d)
     expect = Expectations(cert, options.timestamp, options.ca, options.tsa_ca, environ)
-    problems = verify_files(files, expect, catalogs)
+    problems = _verify_by_arch(files, expect, catalogs)
     for p in problems:
         log(p)
     _raise_problems(problems)

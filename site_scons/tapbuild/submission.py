@@ -115,7 +115,14 @@ def make(
             log(f"{cab.name}: {len(cabinet.read_file(cab))} files from {d}")
             made.append(cab)
         if sign:
-            signing.sign_files(made, options or signing.SignOptions(), environ, log)
+
+            def named(line: str) -> None:  # the cabinets' final place, not the scratch folder
+                log(line.replace(str(scratch), str(out_dir)))
+
+            try:
+                signing.sign_files(made, options or signing.SignOptions(), environ, named)
+            except TapError as exc:
+                raise TapError(str(exc).replace(str(scratch), str(out_dir))) from None
         else:
             log(
                 "signing credentials not set: cabinets left unsigned (Partner Center rejects "

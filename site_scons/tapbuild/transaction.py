@@ -61,7 +61,10 @@ def update_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
                 shutil.copytree(target, work, symlinks=True, copy_function=shutil.copy2)
             else:
                 work.mkdir()
-            yield work
+            try:
+                yield work
+            except TapError as exc:  # name the user's tree, not the copy
+                raise TapError(str(exc).replace(str(work), str(target))) from None
             _swap_in(work, target, scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -130,6 +130,9 @@ def test_signed_and_timestamped_when_credentials_are_set(
     lines: list[str] = []
     made = submission.make(dist, tmp_path, options=options, environ=env, log=lines.append)
     assert any("signing with osslsigncode" in ln for ln in lines)
+    for cab in made:  # logged under the name it ends with, never the scratch folder's
+        assert f"{cab}: signed (sha256, timestamped)" in lines
+    assert not [ln for ln in lines if ".submission.tx-" in ln]
     for arch, cab in zip(ARCHES, made, strict=True):
         sigs = authenticode.signatures(cab)
         assert [(s.digest, s.timestamped) for s in sigs] == [("sha256", True)]

@@ -68,12 +68,16 @@ def test_hlk_build_test_signed(tmp_path_factory: pytest.TempPathFactory, tsa: Ts
         assert catalog.check_members(d / "tap0901.cat", catalog.package_files(d)) == []
     out = nox(tree, "verify", "--tsa-ca", str(tsa.ca_pem), env=env)
     assert "verified 9 files" in out
-    # a second build replaces the signed files with fresh unsigned ones; signing again
-    # remakes the now stale catalogs
+    # a second build makes dist/ what it built: fresh unsigned files, no catalog, no other
+    # arch (DESIGN.md); signing again makes the catalog anew
     run(tree, "SCons", "-Q", "-j2", "config=release", "arch=amd64", env=env)
+    assert sorted(p.name for p in dist.iterdir()) == ["amd64", "include"]
+    assert not (dist / "amd64" / "tap0901.cat").exists()
+    assert authenticode.signatures(dist / "amd64" / "tap0901.sys") == []
     out = nox(tree, "sign", "--tsa-ca", str(tsa.ca_pem), env=env)
-    assert "amd64/tap0901.cat: remade" in out
-    assert "i386/tap0901.sys: skipped (already signed)" in out
+    assert "amd64/tap0901.cat: made" in out
+    assert "amd64/tap0901.sys: signed (sha256, timestamped)" in out
+    assert "i386/" not in out
 
 
 def test_component_id_override(tmp_path_factory: pytest.TempPathFactory, tsa: Tsa) -> None:

@@ -103,3 +103,9 @@ def test_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(TapError, match="not a directory"), update_dir(f):
         pass
     assert f.read_text() == "file"
+
+
+def test_an_error_names_the_tree_not_its_copy(dist: Path) -> None:
+    with pytest.raises(TapError) as err, update_dir(dist) as work:
+        raise TapError(f"{work / 'amd64' / 'tap0901.cat'}: unreadable")
+    assert str(err.value) == f"{dist.resolve() / 'amd64' / 'tap0901.cat'}: unreadable"

@@ -56,8 +56,9 @@ ALIASES = {"x86": "i386", "x64": "amd64", "x86_64": "amd64", "aarch64": "arm64"}
 ACCEPTED = "i386, amd64, arm64 (aliases x86, x64, aarch64), all, or a comma list"
 
 
-def parse_arches(value: str) -> list[Arch]:
-    """Turn ``arch=`` into canonical Arch records, in table order, without duplicates."""
+def parse_arches(value: str, given_as: str = "arch=") -> list[Arch]:
+    """Turn ``arch=`` (or ``--arch``: ``given_as="--arch "``) into canonical Arch records, in
+    table order, without duplicates."""
     wanted: set[str] = set()
     for raw in value.split(","):
         item = raw.strip().lower()
@@ -67,9 +68,9 @@ def parse_arches(value: str) -> list[Arch]:
         name = ALIASES.get(item, item)
         if name not in ARCHES:
             raise TapError(
-                f"arch={value}: unknown architecture {raw.strip()!r}; accepted: {ACCEPTED}"
+                f"{given_as}{value}: unknown architecture {raw.strip()!r}; accepted: {ACCEPTED}"
             )
         wanted.add(name)
     if not wanted:
-        raise TapError(f"arch={value}: no architecture given; accepted: {ACCEPTED}")
+        raise TapError(f"{given_as}{value}: no architecture given; accepted: {ACCEPTED}")
     return [a for n, a in ARCHES.items() if n in wanted]

@@ -185,6 +185,11 @@ def load_pfx(path: Path, password: Secret) -> bytes:
             path.read_bytes(), password.reveal().encode("utf-8") or None
         )
     except ValueError:
+        if not password.reveal():
+            raise TapError(
+                f"TAP_SIGN_PFX={path}: needs a password (or is not a PKCS#12 file); set "
+                "TAP_SIGN_PASSWORD_FILE (or TAP_SIGN_PASSWORD)"
+            ) from None
         raise TapError(
             f"TAP_SIGN_PFX={path}: wrong password or not a PKCS#12 file; check "
             "TAP_SIGN_PASSWORD_FILE (or TAP_SIGN_PASSWORD)"

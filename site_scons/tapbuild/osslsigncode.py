@@ -74,6 +74,11 @@ def _explain(output: str) -> str | None:
         return "no such private key in the token (TAP_SIGN_PKCS11_KEY)"
     if "failed to load pkcs11 engine" in low or "invalid engine" in low:
         return "cannot load the PKCS#11 engine (install libengine-pkcs11-openssl)"
+    if "unsupported input file type" in low:
+        return (
+            "not a kind of file Authenticode signs; accepted: PE images (.exe, .dll, .sys), "
+            "cabinets (.cab), catalogs (.cat), installer databases (.msi, .msm)"
+        )
     return None
 
 

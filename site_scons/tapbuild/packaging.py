@@ -34,7 +34,7 @@ def _parser(prog: str, description: str) -> _Parser:
 
 
 def _arches(value: str) -> list[str]:
-    return [a.name for a in parse_arches(value)]
+    return [a.name for a in parse_arches(value, "--arch ")]
 
 
 def package_main(argv: Sequence[str], log: Log = print) -> Path:

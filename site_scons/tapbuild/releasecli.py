@@ -60,7 +60,7 @@ def main(command: str, argv: Sequence[str], log: Log = print) -> None:
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # nox logs at debug level
     dist = ns.dist.resolve()
     if command == "submission":
-        arches = [a.name for a in parse_arches(ns.arch)] if ns.arch else None
+        arches = [a.name for a in parse_arches(ns.arch, "--arch ")] if ns.arch else None
         options = signcli.output_options(ns)
         made = submission.make(dist, ns.out.resolve(), ns.name, arches, options=options, log=log)
         log("wrote " + ", ".join(str(p) for p in made))

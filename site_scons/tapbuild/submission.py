@@ -101,9 +101,14 @@ def make(
     check_name(name)
     if not dist.is_dir():
         raise TapError(f"{dist}: no such directory; build dist/ first (scons)")
-    if not out_dir.is_dir():
-        raise TapError(f"--out {out_dir}: no such directory")
     dirs = _arch_dirs(dist, arches)
+    try:  # made when missing, as nox -s package makes its --out
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TapError(
+            f"--out {out_dir}: cannot make the folder ({exc.strerror}); accepted: a folder "
+            "you can write"
+        ) from None
     if sign is None:
         sign = signhook.configured(environ)
     when = cabinet_date()

@@ -75,6 +75,17 @@ def test_without_credentials_one_line_and_nothing_changed(files: list[Path], nox
     assert {f: f.read_bytes() for f in files} == before
 
 
+def test_a_file_of_another_kind(tmp_path: Path, test_cert: CertFiles, nox_run) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not signable\n")
+    res = nox_run("sign-file", str(text), "--no-timestamp", env=pfx_env(test_cert, ""))
+    assert res.returncode != 0
+    [line] = error_lines(res.stderr)
+    assert "notes.txt: not a kind of file Authenticode signs; accepted: PE images" in line
+    assert text.read_text() == "not signable\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_missing_file_or_no_file(tmp_path: Path, test_cert: CertFiles, nox_run) -> None:
     env = pfx_env(test_cert, "")
     res = nox_run("sign-file", str(tmp_path / "nope.cab"), env=env)

@@ -172,4 +172,4 @@ def test_nox_session(make_dist, tmp_path: Path, nox_run) -> None:
     bad = nox_run("submission", "--dist", str(dist), "--out", str(tmp_path), "--arch", "sparc")
     assert bad.returncode != 0
     [line] = error_lines(bad.stderr)
-    assert "unknown architecture 'sparc'" in line
+    assert "--arch sparc: unknown architecture 'sparc'; accepted: i386, amd64, arm64" in line

@@ -45,6 +45,15 @@ def test_wrong_password(test_cert: CertFiles, tmp_path: Path, how: str) -> None:
     assert "Wr0ng" not in msg and "\n" not in msg
 
 
+def test_no_password_set(test_cert: CertFiles) -> None:
+    with pytest.raises(TapError) as err:
+        from_environment({"TAP_SIGN_PFX": str(test_cert.pfx)})
+    assert str(err.value) == (
+        f"TAP_SIGN_PFX={test_cert.pfx}: needs a password (or is not a PKCS#12 file); set "
+        "TAP_SIGN_PASSWORD_FILE (or TAP_SIGN_PASSWORD)"
+    )
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

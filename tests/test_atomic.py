@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tapbuild import atomic
+from tapbuild.errors import TapError
 
 
 def test_write_bytes_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -63,3 +64,13 @@ def test_write_if_changed_keeps_an_identical_file(tmp_path: Path) -> None:
     assert target.stat().st_mtime == 1_000_000
     assert atomic.write_if_changed(target, b"other") is True
     assert target.read_bytes() == b"other"
+
+
+def test_make_dir(tmp_path: Path) -> None:
+    made = atomic.make_dir(tmp_path / "a" / "b", "--out a/b")
+    assert made.is_dir() and atomic.make_dir(made, "--out a/b") == made
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(TapError, match=r"^--out file: cannot make the folder \(not a directory\)"):
+        atomic.make_dir(tmp_path / "file", "--out file")
+    with pytest.raises(TapError, match=r"^cache=x: cannot make the folder \(Not a directory\)"):
+        atomic.make_dir(tmp_path / "file" / "sub", "cache=x")

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tapbuild.errors import TapError
+
 
 def temporary(path: Path) -> Path:
     """The temporary file beside ``path``: ``dist/a.tar.gz`` -> ``dist/.a.tar.tmp.gz``."""
@@ -57,3 +59,18 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         return False
     write_bytes(path, data)
     return True
+
+
+def make_dir(path: Path, given_as: str) -> Path:
+    """The folder ``path`` to write into, made when missing; when it cannot be, one line that
+    starts with ``given_as`` (how the user gave it: ``"--out DIR"``, ``"cache=DIR"``)."""
+    try:
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(0, "not a directory")
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TapError(
+            f"{given_as}: cannot make the folder ({exc.strerror}); accepted: a folder you can "
+            "write (made when missing)"
+        ) from None
+    return path

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tapbuild import atomic
 from tapbuild.arch import ACCEPTED as ARCH_ACCEPTED
 from tapbuild.arch import Arch, parse_arches
 from tapbuild.errors import TapError
@@ -126,15 +127,7 @@ def parse(
         override = override.resolve()
     cache = Path(get["cache"]).expanduser().resolve() if get["cache"] else None
     if cache is not None:
-        try:
-            if cache.exists() and not cache.is_dir():
-                raise NotADirectoryError(0, "not a directory")
-            cache.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise TapError(
-                f"cache={get['cache']}: {exc.strerror}; accepted: a directory you can write "
-                "(made when missing)"
-            ) from None
+        atomic.make_dir(cache, f"cache={get['cache']}")
     return Options(
         arches=arches,
         config=config,

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tapbuild import archive, cabinet, signhook, signing
+from tapbuild import archive, atomic, cabinet, signhook, signing
 from tapbuild.errors import TapError
 
 DEFAULT_NAME = "tap-windows6"
@@ -102,13 +102,7 @@ def make(
     if not dist.is_dir():
         raise TapError(f"{dist}: no such directory; build dist/ first (scons)")
     dirs = _arch_dirs(dist, arches)
-    try:  # made when missing, as nox -s package makes its --out
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TapError(
-            f"--out {out_dir}: cannot make the folder ({exc.strerror}); accepted: a folder "
-            "you can write"
-        ) from None
+    atomic.make_dir(out_dir, f"--out {out_dir}")  # as nox -s package makes its --out
     if sign is None:
         sign = signhook.configured(environ)
     when = cabinet_date()

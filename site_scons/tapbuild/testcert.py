@@ -64,13 +64,7 @@ def make(
             f"testcert: {pfx} exists; use it (see its .cer), or give --force to replace it "
             "(then import the new .cer where the old one is trusted)"
         )
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TapError(
-            f"testcert: --dir {directory}: cannot make the folder ({exc.strerror}); "
-            "accepted: a folder you can write"
-        ) from None
+    atomic.make_dir(directory, f"testcert: --dir {directory}")
     now = now or datetime.datetime.now(datetime.timezone.utc)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])

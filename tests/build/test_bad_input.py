@@ -26,8 +26,8 @@ def tree(make_tree: Callable[[str], Path]) -> Path:
         (["ti=/no/such/devcon"], "ti=/no/such/devcon: no such directory"),
         (["verbose=maybe"], "verbose=maybe: not accepted; accepted: 0 or 1"),
         (["override=/no/such.py"], "override=/no/such.py: no such file"),
-        (["cache=/etc/passwd"], "cache=/etc/passwd: not a directory; accepted: a directory you"),
-        (["cache=/proc/no/cache"], "cache=/proc/no/cache: No such file or directory; accepted"),
+        (["cache=/etc/passwd"], "cache=/etc/passwd: cannot make the folder (not a directory)"),
+        (["cache=/proc/no/cache"], "cache=/proc/no/cache: cannot make the folder (No such file"),
         (["toolchain=ewdk", "ewdk=/"], "ewdk=/: no BuildEnv\\SetupBuildEnv.cmd there"),
         (["toolchain=wdk"], "toolchain=wdk: no Windows kit found in the environment"),
         (

@@ -1,5 +1,5 @@
 """Files replaced in one step: readers (and a later run after a crash) see the old file or the
-new one, never half of one.
+new one, never half of one. Also the folder they go into (:func:`make_dir`).
 
 The temporary file sits beside its target (same directory, so the rename cannot cross file
 systems), is hidden (a leading dot), keeps the target's suffix (tools such as WiX choose the

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tapbuild import msvc, pecheck
+from tapbuild import atomic, msvc, pecheck
 from tapbuild.arch import ARCHES, Arch
 from tapbuild.errors import TapError
 
@@ -153,9 +153,7 @@ def copy_checked(source: Path, target: Path, arch: Arch) -> list[str]:
         "(link devcon with /MT)"
         for dll in crt_imports(source)
     ]
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(source.read_bytes())
-    tmp.replace(target)
+    atomic.write_bytes(target, source.read_bytes())
     return warnings
 
 
@@ -163,9 +161,7 @@ def copy_checked(source: Path, target: Path, arch: Arch) -> list[str]:
 
 
 def _copy_plain(target: list[Any], source: list[Any], env: Any) -> int:
-    tmp = Path(target[0].abspath + ".tmp")
-    tmp.write_bytes(Path(source[0].abspath).read_bytes())
-    tmp.replace(target[0].abspath)
+    atomic.write_bytes(Path(target[0].abspath), Path(source[0].abspath).read_bytes())
     return 0
 
 

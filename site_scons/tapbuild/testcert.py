@@ -105,7 +105,7 @@ def make(
         serialization.BestAvailableEncryption(password.encode("utf-8")),
     )
     out = CertFiles(
-        directory / f"{FILE_STEM}.pfx",
+        pfx,
         directory / f"{FILE_STEM}.password",
         directory / f"{FILE_STEM}.cer",
         directory / f"{FILE_STEM}.pem",

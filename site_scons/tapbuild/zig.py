@@ -29,8 +29,10 @@ def command() -> list[str]:
     return [sys.executable, "-m", "ziglang"]
 
 
+@cache
 def version() -> str:
-    """The installed ziglang release: it decides what every compile and link produces."""
+    """The installed ziglang release: it decides what every compile and link produces (asked
+    once per run: every command's build signature names it)."""
     package_dir()
     return importlib.metadata.version("ziglang")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import tihost
-from tapbuild import devcon, msvc, zig
+from tapbuild import atomic, devcon, msvc, zig
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 
@@ -146,7 +146,7 @@ def test_copy_checks_the_machine(ti_tree: Path, tmp_path: Path, arch: str) -> No
         wrong = tmp_path / f"wrong-{other.name}.exe"
         with pytest.raises(TapError, match=r"PE check 'machine' failed"):
             devcon.copy_checked(image, wrong, other)
-        assert not wrong.exists() and not wrong.with_name(wrong.name + ".tmp").exists()
+        assert not wrong.exists() and not atomic.temporary(wrong).exists()
 
 
 def test_copy_refuses_what_is_not_a_pe(tmp_path: Path) -> None:

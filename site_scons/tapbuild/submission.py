@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tapbuild import archive, atomic, cabinet, signhook, signing
-from tapbuild.errors import TapError
+from tapbuild.errors import TapError, naming
 
 DEFAULT_NAME = "tap-windows6"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -118,10 +118,8 @@ def make(
             def named(line: str) -> None:  # the cabinets' final place, not the scratch folder
                 log(line.replace(str(scratch), str(out_dir)))
 
-            try:
+            with naming(scratch, out_dir):
                 signing.sign_files(made, options or signing.SignOptions(), environ, named)
-            except TapError as exc:
-                raise TapError(str(exc).replace(str(scratch), str(out_dir))) from None
         else:
             log(
                 "signing credentials not set: cabinets left unsigned (Partner Center rejects "

@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tapbuild.errors import TapError
+from tapbuild.errors import TapError, naming
 
 __all__ = ["backup_path", "install_dir", "update_dir"]
 
@@ -61,10 +61,8 @@ def update_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
                 shutil.copytree(target, work, symlinks=True, copy_function=shutil.copy2)
             else:
                 work.mkdir()
-            try:
+            with naming(work, target):
                 yield work
-            except TapError as exc:  # name the user's tree, not the copy
-                raise TapError(str(exc).replace(str(work), str(target))) from None
             _swap_in(work, target, scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

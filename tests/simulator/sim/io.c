@@ -778,52 +778,47 @@ void sim_io_close(const char *handle)
     call_driver(irp_new(f, IRP_MJ_CLOSE, irp_name));
 }
 
-void sim_io_read(const char *handle, ULONG length, const char *irp_name)
+/* A read (data NULL) or write IRP of length bytes on handle, its buffers as the device's I/O
+ * method gives them (buffered: a system buffer; direct: an MDL of the user buffer). */
+static void transfer(const char *handle, int read, const unsigned char *data, ULONG length,
+                     const char *irp_name)
 {
     sim_file *f = file_by_name(handle);
     if (f == NULL) {
         sim_script_error("no open handle %s", handle);
     }
-    sim_irp *r = irp_new(f, IRP_MJ_READ, irp_name);
+    sim_irp *r = irp_new(f, read ? IRP_MJ_READ : IRP_MJ_WRITE, irp_name);
     PIO_STACK_LOCATION sp = IoGetNextIrpStackLocation(r->irp);
-    sp->Parameters.Read.Length = length;
-    r->out_len = length;
-    r->userbuf = object_buffer(length, "read buffer", NULL);
+    if (read) {
+        sp->Parameters.Read.Length = length;
+        r->out_len = length;
+    } else {
+        sp->Parameters.Write.Length = length;
+        r->in_len = length;
+    }
+    r->userbuf = object_buffer(length, read ? "read buffer" : "write buffer", data);
     r->irp->UserBuffer = r->userbuf ? r->userbuf->ptr : NULL;
     ULONG flags = f->dev->obj->Flags;
     if (flags & DO_BUFFERED_IO) {
-        r->sysbuf = object_buffer(length, "read system buffer", NULL);
+        r->sysbuf =
+            object_buffer(length, read ? "read system buffer" : "write system buffer", data);
         r->irp->AssociatedIrp.SystemBuffer = r->sysbuf ? r->sysbuf->ptr : NULL;
-        r->irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION;
+        r->irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (read ? IRP_INPUT_OPERATION : 0);
     } else if ((flags & DO_DIRECT_IO) && r->userbuf) {
-        r->mdl = user_mdl(r->userbuf, "read MDL");
+        r->mdl = user_mdl(r->userbuf, read ? "read MDL" : "write MDL");
         r->irp->MdlAddress = r->mdl->ptr;
     }
     call_driver(r);
 }
 
+void sim_io_read(const char *handle, ULONG length, const char *irp_name)
+{
+    transfer(handle, 1, NULL, length, irp_name);
+}
+
 void sim_io_write(const char *handle, const unsigned char *data, ULONG length, const char *irp_name)
 {
-    sim_file *f = file_by_name(handle);
-    if (f == NULL) {
-        sim_script_error("no open handle %s", handle);
-    }
-    sim_irp *r = irp_new(f, IRP_MJ_WRITE, irp_name);
-    PIO_STACK_LOCATION sp = IoGetNextIrpStackLocation(r->irp);
-    sp->Parameters.Write.Length = length;
-    r->in_len = length;
-    r->userbuf = object_buffer(length, "write buffer", data);
-    r->irp->UserBuffer = r->userbuf ? r->userbuf->ptr : NULL;
-    ULONG flags = f->dev->obj->Flags;
-    if (flags & DO_BUFFERED_IO) {
-        r->sysbuf = object_buffer(length, "write system buffer", data);
-        r->irp->AssociatedIrp.SystemBuffer = r->sysbuf ? r->sysbuf->ptr : NULL;
-        r->irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
-    } else if ((flags & DO_DIRECT_IO) && r->userbuf) {
-        r->mdl = user_mdl(r->userbuf, "write MDL");
-        r->irp->MdlAddress = r->mdl->ptr;
-    }
-    call_driver(r);
+    transfer(handle, 0, data, length, irp_name);
 }
 
 void sim_io_ioctl(const char *handle, ULONG code, const unsigned char *in, ULONG in_len,

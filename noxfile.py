@@ -47,6 +47,18 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=False, default=False)
+def analyze(session: nox.Session) -> None:
+    """clang-tidy and clang's static analyzer on the C code, all arches (-- -jN, --config C)."""
+    from tapbuild import analyze as static
+    from tapbuild.errors import TapError
+
+    try:
+        static.main(session.posargs, session.log)
+    except TapError as exc:
+        session.error(str(exc))
+
+
+@nox.session(python=False, default=False)
 def bench(session: nox.Session) -> None:
     """Build benchmark: cold three-arch build, no-op, one .c, against the bare commands."""
     from tapbuild import buildbench

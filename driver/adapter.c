@@ -7,7 +7,7 @@
 
 /* ---- Registry parameters -------------------------------------------------------------------- */
 
-typedef struct _TAP_PARAMETERS {
+typedef struct TAP_PARAMETERS {
     ULONG Mtu;
     ULONG MediaStatus;   /* 1: always connected */
     ULONG AllowNonAdmin; /* 0: SYSTEM and Administrators only */
@@ -212,6 +212,7 @@ static NDIS_STATUS TapAdapterSetGeneral(PTAP_ADAPTER Adapter)
     gen.ContextBackFillSize = 0;
     /* NDIS only reads the list (NDIS_OID and uint32_t are both 32-bit unsigned). */
     gen.SupportedOidList = (PNDIS_OID)(ULONG_PTR)oids;
+    /* NOLINTNEXTLINE(bugprone-misplaced-widening-cast): on i386 size_t and ULONG are both 32-bit */
     gen.SupportedOidListLength = (ULONG)(count * sizeof(NDIS_OID));
     gen.AutoNegotiationFlags = NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED |
                                NDIS_LINK_STATE_RCV_LINK_SPEED_AUTO_NEGOTIATED |

@@ -16,7 +16,7 @@
  */
 #include "tap.h"
 
-typedef struct _TAP_NBL_CHAIN {
+typedef struct TAP_NBL_CHAIN {
     PNET_BUFFER_LIST Head;
     PNET_BUFFER_LIST Tail;
     ULONG Count;

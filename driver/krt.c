@@ -20,9 +20,11 @@
 DRIVER_INITIALIZE DriverEntry;
 DRIVER_INITIALIZE GsDriverEntry;
 
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the names -fstack-protector uses */
 ULONG_PTR __stack_chk_guard = TAP_DEFAULT_COOKIE;
 
 __attribute__((noreturn, no_stack_protector)) void __stack_chk_fail(void);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */
 
 __attribute__((noreturn, no_stack_protector)) void __stack_chk_fail(void)
 {
@@ -47,6 +49,7 @@ __attribute__((no_stack_protector)) NTSTATUS NTAPI GsDriverEntry(PDRIVER_OBJECT 
 
 #if defined(__i386__)
 /* clang emits libgcc names for 64-bit division on i386; ntoskrnl exports the MSVC ones. */
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the compiler's and the kernel's names */
 unsigned long long __stdcall _aulldiv(unsigned long long, unsigned long long);
 long long __stdcall _alldiv(long long, long long);
 unsigned long long __stdcall _aullrem(unsigned long long, unsigned long long);
@@ -55,6 +58,7 @@ unsigned long long __udivdi3(unsigned long long a, unsigned long long b);
 long long __divdi3(long long a, long long b);
 unsigned long long __umoddi3(unsigned long long a, unsigned long long b);
 long long __moddi3(long long a, long long b);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */
 
 unsigned long long __udivdi3(unsigned long long a, unsigned long long b)
 {

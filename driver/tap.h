@@ -26,7 +26,7 @@
 
 /* Frames queued toward user space: the flow-control threshold plus room for the sends being
  * processed when it is crossed (the core drops the oldest frames beyond it, counted). */
-#define TAP_RING_SIZE (TAPC_FLOW_THRESHOLD_DEFAULT + 256u * 1024u)
+#define TAP_RING_SIZE (TAPC_FLOW_THRESHOLD_DEFAULT + (size_t)256 * 1024)
 
 /* Receive buffers: one frame each (a write or a driver reply), lent to NDIS while indicated. */
 #define TAP_RX_SLOTS  128u
@@ -37,11 +37,11 @@ C_ASSERT(TAP_RX_BUFFER >= TAPC_WRITE_FRAME_MAX && TAP_RX_BUFFER >= TAPC_REPLY_MA
  * halt), pending reads are to be re-examined. */
 #define TAP_EVENT_STATE 0x80000000u
 
-typedef struct _TAP_ADAPTER TAP_ADAPTER, *PTAP_ADAPTER;
+typedef struct TAP_ADAPTER TAP_ADAPTER, *PTAP_ADAPTER;
 
-typedef struct _TAP_RX_SLOT {
-    struct _TAP_RX_SLOT *Next; /* free list */
-    PMDL Mdl;                  /* describes Data, made once */
+typedef struct TAP_RX_SLOT {
+    struct TAP_RX_SLOT *Next; /* free list */
+    PMDL Mdl;                 /* describes Data, made once */
     UCHAR Data[TAP_RX_BUFFER];
 } TAP_RX_SLOT, *PTAP_RX_SLOT;
 
@@ -51,7 +51,7 @@ typedef struct _TAP_RX_SLOT {
  * count that let halt wait for every dispatch and pending read. Zeroed by the I/O manager,
  * which is also the initialized state of a KSPIN_LOCK.
  */
-typedef struct _TAP_DEVICE_EXTENSION {
+typedef struct TAP_DEVICE_EXTENSION {
     KSPIN_LOCK Lock;
     PTAP_ADAPTER Adapter; /* NULL before the adapter attaches and after it halts */
     ULONG IoCount;        /* dispatches in progress + pending read IRPs */
@@ -60,13 +60,13 @@ typedef struct _TAP_DEVICE_EXTENSION {
     NDIS_EVENT Drained;
 } TAP_DEVICE_EXTENSION, *PTAP_DEVICE_EXTENSION;
 
-typedef struct _TAP_DEVICE {
+typedef struct TAP_DEVICE {
     NDIS_HANDLE Handle; /* NdisRegisterDeviceEx */
     PDEVICE_OBJECT Object;
     PTAP_DEVICE_EXTENSION Extension;
 } TAP_DEVICE, *PTAP_DEVICE;
 
-struct _TAP_ADAPTER {
+struct TAP_ADAPTER {
     NDIS_HANDLE MiniportHandle;
     WCHAR Guid[TAPC_GUID_MAX_CHARS + 1]; /* NetCfgInstanceId, NUL-terminated */
     BOOLEAN AllowNonAdmin;

@@ -620,7 +620,7 @@ static int CheckArgs(TiCommand *cmd)
             return TI_EXIT_USAGE;
         }
     }
-    if (v->exactId) {
+    if (v->exactId && cmd->count > 0) {
         const TiChar *id = cmd->args[cmd->count - 1];
         if (id[0] == '@' || HasWildcard(id)) {
             TiOut *o = ErrLine(cmd);

@@ -47,11 +47,12 @@ int MatchGlob(const TiChar *pattern, const TiChar *text)
 static const TiChar *AfterRoot(const TiChar *id)
 {
     static const char root[] = "root\\";
-    for (size_t i = 0; root[i] != '\0'; ++i) {
+    size_t i;
+    for (i = 0; root[i] != '\0'; ++i) {
         if (Fold(id[i]) != (TiChar)root[i])
             return NULL;
     }
-    return id + sizeof root - 1;
+    return id + i;
 }
 
 static int MatchIdList(const TiChar *pattern, const TiChar *ids)

@@ -196,7 +196,8 @@ int WinCreate(void *ctx, const TiChar *inf, const TiChar *hwid, void **token, Ti
     WinDeviceRef *ref = WinAlloc(sizeof *ref);
     size_t idLen = TextLen(hwid);
     /* REG_MULTI_SZ: the id, its terminator and the list's. */
-    TiChar *ids = WinAlloc((idLen + 2) * sizeof(TiChar));
+    size_t idsBytes = (idLen + 2) * sizeof(TiChar);
+    TiChar *ids = WinAlloc(idsBytes);
     if (ref == NULL || ids == NULL) {
         WinFree(ids);
         WinFree(ref);
@@ -217,7 +218,7 @@ int WinCreate(void *ctx, const TiChar *inf, const TiChar *hwid, void **token, Ti
         goto cleanup;
     }
     if (!SetupDiSetDeviceRegistryPropertyW(ref->set, &ref->data, SPDRP_HARDWAREID, (BYTE *)ids,
-                                           (DWORD)((idLen + 2) * sizeof(TiChar)))) {
+                                           (DWORD)idsBytes)) {
         Fail(error, "SetupDiSetDeviceRegistryProperty(HARDWAREID)");
         goto cleanup;
     }

@@ -96,13 +96,13 @@ static int Run(void)
     };
     const TiChar *cmdline = GetCommandLineW();
     TiChar *strings = WinAlloc(ArgsSplitChars(cmdline) * sizeof(TiChar));
-    TiChar **argv = WinAlloc(ArgsSplitMax(cmdline) * sizeof(TiChar *));
+    TiChar **argv = (TiChar **)WinAlloc(ArgsSplitMax(cmdline) * sizeof(TiChar *));
     int rc;
     if (strings == NULL || argv == NULL)
         rc = TI_EXIT_FAIL;
     else
         rc = TiMain(ArgsSplit(cmdline, strings, argv), argv, &platform);
-    WinFree(argv);
+    WinFree((void *)argv);
     WinFree(strings);
     return rc;
 }

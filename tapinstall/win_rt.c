@@ -31,9 +31,11 @@ void *memcpy(void *dst, const void *src, size_t n)
 
 #if defined(__GNUC__) || defined(__clang__)
 /* -fstack-protector's guard: a fixed value until RtInit mixes in per-process entropy. */
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the names -fstack-protector uses */
 uintptr_t __stack_chk_guard = (uintptr_t)0x2B992DDFA2324BD7ull;
 
 __attribute__((noreturn)) void __stack_chk_fail(void);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */
 __attribute__((noreturn)) void __stack_chk_fail(void)
 {
     /* STATUS_STACK_BUFFER_OVERRUN, as the Windows fail-fast path reports it. */

@@ -239,9 +239,13 @@ tapc_send_action tapc_host_send(tapc_adapter *ad, const uint8_t *frame, size_t l
     tapc_dhcp_msg msg;
     uint8_t server_mac[6];
     size_t n;
+    size_t no_reply_len;
 
-    if (reply_len != NULL)
-        *reply_len = 0;
+    if (reply_len == NULL) { /* no room for a reply: the builders make none with cap 0 */
+        reply_len = &no_reply_len;
+        reply_cap = 0;
+    }
+    *reply_len = 0;
     if (frame == NULL || len < TAPC_ETH_HLEN || len > TAPC_ETH_MAX_FRAME)
         return drop(ad, TAPC_SEND_DROP_INVALID);
     if (!ad->open)
@@ -252,8 +256,6 @@ tapc_send_action tapc_host_send(tapc_adapter *ad, const uint8_t *frame, size_t l
         return drop(ad, TAPC_SEND_DROP_LOW_POWER);
     if (!ad->media_connected)
         return drop(ad, TAPC_SEND_DROP_MEDIA);
-    if (reply_len == NULL)
-        reply_cap = 0;
 
     if (ad->dhcp.enabled) {
         tapc_dhcp_server_mac(ad, server_mac);

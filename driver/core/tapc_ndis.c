@@ -219,6 +219,7 @@ static bool ulong_oid(const tapc_adapter *ad, const tapc_ndis *nd, uint32_t oid,
     case TAPC_OID_GEN_HARDWARE_STATUS:
         *v = 0; /* NdisHardwareStatusReady */
         return true;
+    /* NOLINTNEXTLINE(bugprone-branch-clone): NdisMedium802_3 is 0 too, by coincidence */
     case TAPC_OID_GEN_MEDIA_SUPPORTED:
     case TAPC_OID_GEN_MEDIA_IN_USE:
         *v = TAPC_MEDIUM_802_3;

@@ -12,7 +12,7 @@
 
 #include "tapc_base.h"
 
-#define TAPC_ETH_ALEN        6
+#define TAPC_ETH_ALEN        ((size_t)6)
 #define TAPC_ETH_HLEN        14
 #define TAPC_ETH_MIN_FRAME   60 /* frames indicated to NDIS are padded to this */
 #define TAPC_ETH_MAX_PAYLOAD 1500

@@ -37,7 +37,7 @@
 #define TAPC_MTU_MIN                100u
 #define TAPC_MTU_MAX                1500u
 #define TAPC_MTU_DEFAULT            1500u
-#define TAPC_FLOW_THRESHOLD_DEFAULT (4u * 1024u * 1024u) /* hold sends above 4 MiB queued */
+#define TAPC_FLOW_THRESHOLD_DEFAULT ((size_t)4 * 1024 * 1024) /* hold sends above 4 MiB queued */
 #define TAPC_REPLY_MAX       600u /* reply buffer size for tapc_host_send (DHCP replies <= 538) */
 #define TAPC_WRITE_FRAME_MAX TAPC_ETH_MAX_FRAME  /* output buffer size for tapc_user_write */
 #define TAPC_READ_FRAME_MAX  TAPC_ETH_MAX_TAGGED /* largest frame a read returns */

@@ -33,6 +33,7 @@
 #error "define NTDDI_VERSION: 0x06010000 (Windows 7) for i386/amd64, 0x0A000000 for arm64"
 #endif
 #ifndef _KERNEL_MODE
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c): the WDK's kernel-mode macro */
 #define _KERNEL_MODE 1
 #endif
 #include "mingw/ndis6.h"

@@ -27,9 +27,8 @@ __declspec(dllimport) BOOL WINAPI SetupGetInfDriverStoreLocationW(const WCHAR *f
                                                                   DWORD size, DWORD *needed);
 #endif
 
-/* The compiler may emit calls to these for structure copies and zeroing. */
-void *memset(void *dst, int c, size_t n);
-void *memcpy(void *dst, const void *src, size_t n);
+/* The compiler may emit calls to these for structure copies and zeroing (declared by
+ * windows.h's string headers). */
 void *memset(void *dst, int c, size_t n)
 {
     volatile unsigned char *d = dst;
@@ -117,6 +116,7 @@ static void ReadString(HKEY h, const WCHAR *name, WCHAR *out, DWORD cap)
 
 static LONG WriteString(HKEY h, const WCHAR *name, const WCHAR *value, DWORD type, size_t units)
 {
+    /* NOLINTNEXTLINE(bugprone-misplaced-widening-cast): on i386 size_t and DWORD are both 32-bit */
     return RegSetValueExW(h, name, 0, type, (const BYTE *)value, (DWORD)(units * sizeof(WCHAR)));
 }
 
@@ -394,9 +394,9 @@ enum {
     COL_ROLLBACK_INSTALL,
     COL_COMMIT_INSTALL,
     COL_PROCESS_REMOVE,
-    COL_ROLLBACK_REMOVE,
-    COL_COUNT = COL_ROLLBACK_REMOVE
+    COL_ROLLBACK_REMOVE
 };
+enum { COL_COUNT = COL_ROLLBACK_REMOVE };
 
 struct row {
     WCHAR col[COL_COUNT + 1][TEXT_MAX / 4];

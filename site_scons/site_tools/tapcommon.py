@@ -179,12 +179,16 @@ def _generated_file_action(target: list[Any], source: list[Any], env: Env) -> in
 
 
 def GeneratedFile(env: Env, target: str, text: str) -> list[Any]:
-    """A file whose whole content is ``text``; rewritten only when the text changes."""
-    return env.Command(
+    """A file whose whole content is ``text``; rewritten only when the text changes. A header
+    also joins the alias ``headers`` (what `scons compiledb` generates besides the database)."""
+    nodes = env.Command(
         target,
         env.Value(text),
         _action(env, _generated_file_action, "GEN", "$TARGET"),
     )
+    if target.endswith(".h"):
+        env.Alias("headers", nodes)
+    return nodes
 
 
 def _inf_action(target: list[Any], source: list[Any], env: Env) -> int:

@@ -8,6 +8,7 @@
  * against the WDK on every architecture.
  */
 #pragma once
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the WDK's struct tags (_NDIS_...) are interface facts */
 
 #include "kernel.h"
 
@@ -26,7 +27,7 @@
  */
 #ifndef _WS2IPDEF_
 #define _WS2IPDEF_
-typedef union _TAPDECL_OPAQUE_SOCKADDR_INET {
+typedef union TAPDECL_OPAQUE_SOCKADDR_INET {
     USHORT si_family;
     ULONG Opaque[7];
 } SOCKADDR_INET, *PSOCKADDR_INET;
@@ -93,6 +94,7 @@ typedef ULONG NDIS_ERROR_CODE, *PNDIS_ERROR_CODE;
 
 /* The bus a miniport adapter sits on (registration attributes); the values are those of the
  * kernel's INTERFACE_TYPE. */
+/* NOLINTNEXTLINE(readability-enum-initial-value,cert-int09-c): the WDK's values */
 typedef enum _NDIS_INTERFACE_TYPE {
     NdisInterfaceInternal = Internal,
     NdisInterfaceIsa = Isa,
@@ -120,3 +122,4 @@ TAP_NDIS_IMPORT UINT NTAPI NdisGetVersion(VOID);
 
 /* The address of an ndis.sys or ntoskrnl export by name, or NULL. */
 TAP_NDIS_IMPORT PVOID NTAPI NdisGetRoutineAddress(PNDIS_STRING NdisRoutineName);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */

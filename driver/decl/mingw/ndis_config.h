@@ -4,6 +4,7 @@
  * Written from Microsoft's NDIS reference (configuration functions of ndis.h).
  */
 #pragma once
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the WDK's struct tags (_NDIS_...) are interface facts */
 
 #include "ndis_base.h"
 
@@ -56,3 +57,4 @@ TAP_NDIS_IMPORT VOID NTAPI NdisReadConfiguration(PNDIS_STATUS Status,
 TAP_NDIS_IMPORT VOID NTAPI NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress,
                                                   PUINT NetworkAddressLength,
                                                   NDIS_HANDLE ConfigurationHandle);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */

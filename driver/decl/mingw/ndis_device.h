@@ -4,6 +4,7 @@
  * Written from Microsoft's NDIS reference (NdisRegisterDeviceEx, NDIS_DEVICE_OBJECT_ATTRIBUTES).
  */
 #pragma once
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the WDK's struct tags (_NDIS_...) are interface facts */
 
 #include "ndis_base.h"
 
@@ -28,3 +29,4 @@ NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle, PNDIS_DEVICE_OBJECT_ATTRIBUTES Devi
                      PDEVICE_OBJECT *pDeviceObject, PNDIS_HANDLE NdisDeviceHandle);
 TAP_NDIS_IMPORT VOID NTAPI NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
 TAP_NDIS_IMPORT PVOID NTAPI NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */

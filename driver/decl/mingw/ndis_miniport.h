@@ -9,6 +9,7 @@
  * by role, e.g. `static MINIPORT_PAUSE TapPause;`.
  */
 #pragma once
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the WDK's struct tags (_NDIS_...) are interface facts */
 
 #include "ndis_base.h"
 #include "ndis_nbl.h"
@@ -394,3 +395,4 @@ typedef struct _NDIS_STATUS_INDICATION {
 
 TAP_NDIS_IMPORT VOID NTAPI NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
                                                  PNDIS_STATUS_INDICATION StatusIndication);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */

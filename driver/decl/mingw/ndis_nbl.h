@@ -5,6 +5,7 @@
  * Written from Microsoft's NDIS reference (nbl.h, nblinfo.h, nblaccessors.h pages).
  */
 #pragma once
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the WDK's struct tags (_NDIS_...) are interface facts */
 
 #include "ndis_base.h"
 
@@ -100,6 +101,7 @@ struct _NET_BUFFER {
  * slots at the end of NET_BUFFER_LIST differs by platform in the WDK that NDIS 6.30 builds
  * against (the later slots serve the Hyper-V switch and offloads the TAP driver does not use):
  * MaxNetBufferListInfo is that count, so that sizeof(NET_BUFFER_LIST) matches too. */
+/* NOLINTNEXTLINE(readability-enum-initial-value,cert-int09-c): the WDK's values */
 typedef enum _NDIS_NET_BUFFER_LIST_INFO {
     TcpIpChecksumNetBufferListInfo,
     TcpOffloadBytesTransferred = TcpIpChecksumNetBufferListInfo,
@@ -302,3 +304,4 @@ NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, ULON
 #define NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(Flags)                                                 \
     (((Flags) & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) != 0)
 #define NDIS_TEST_RECEIVE_CANNOT_PEND(Flags) (((Flags) & NDIS_RECEIVE_FLAGS_RESOURCES) != 0)
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */

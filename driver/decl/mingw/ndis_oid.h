@@ -4,6 +4,7 @@
  * Written from Microsoft's NDIS reference (oidrequest.h pages).
  */
 #pragma once
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the WDK's struct tags (_NDIS_...) are interface facts */
 
 #include "ndis_base.h"
 
@@ -57,3 +58,4 @@ typedef struct _NDIS_OID_REQUEST {
 TAP_NDIS_IMPORT VOID NTAPI NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
                                                    PNDIS_OID_REQUEST OidRequest,
                                                    NDIS_STATUS Status);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */

@@ -3,6 +3,7 @@
  * locks, events and time. Written from Microsoft's NDIS reference; see ndis_base.h.
  */
 #pragma once
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c): the WDK's struct tags (_NDIS_...) are interface facts */
 
 #include "ndis_base.h"
 
@@ -79,3 +80,4 @@ TAP_NDIS_IMPORT BOOLEAN NTAPI NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait);
 TAP_NDIS_IMPORT VOID NTAPI NdisGetSystemUpTimeEx(PLARGE_INTEGER pSystemUpTime);
 /* Sleeps the calling thread (IRQL PASSIVE_LEVEL) for at least the given microseconds. */
 TAP_NDIS_IMPORT VOID NTAPI NdisMSleep(ULONG MicrosecondsToSleep);
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */

@@ -95,7 +95,7 @@ def clang_tidy() -> str:
 def compile_database(config: str, root: Path = ROOT) -> Path:
     """``scons compiledb`` for every arch: the database and the headers the build generates."""
     argv = [sys.executable, "-m", "SCons", "-C", str(root), "-Q"]
-    argv += ["arch=all", f"config={config}", "compiledb"]
+    argv += ["arch=all", f"config={config}", "toolchain=zig", "compiledb"]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines() or ["failed without a message"]
@@ -310,6 +310,7 @@ def main(argv: Sequence[str], log: Callable[[str], object] = print, root: Path =
             raise TapError(f"analyze: unexpected argument {arg!r}; {USAGE}")
     all_units = []
     for config in configs:
+        log(f"# scons compiledb config={config} arch=all: the zig build's compile commands")
         all_units += units(compile_database(config, root), config, root)
     if files:
         unknown = [f for f in files if f not in {u.path for u in all_units}]

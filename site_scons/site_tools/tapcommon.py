@@ -94,7 +94,10 @@ def _version_res(env: Env, filename: str, kind: str, description: str) -> list[A
     )
     stem = Path(filename).stem
     rc = env.GeneratedFile(f"{stem}-version.rc", text)
-    return env.Command(f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET"))
+    res: list[Any] = env.Command(
+        f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET")
+    )
+    return res
 
 
 def _image(
@@ -128,7 +131,7 @@ def _image(
         benv["TAP_TABLE_LIBS"] = msvc.table_libs(importtable.dlls(table, arch))
     res = _version_res(benv, f"{name}{suffix}", kind, description)
     filename = f"{name}{suffix}"
-    targets = benv.Command(
+    targets: list[Any] = benv.Command(
         [filename, f"{name}.pdb"],
         objects + res + libs + (extra_sources or []),
         [
@@ -180,11 +183,10 @@ def _generated_file_action(target: list[Any], source: list[Any], env: Env) -> in
 
 def GeneratedFile(env: Env, target: str, text: str) -> list[Any]:
     """A file whose whole content is ``text``; rewritten only when the text changes."""
-    return env.Command(
-        target,
-        env.Value(text),
-        _action(env, _generated_file_action, "GEN", "$TARGET"),
+    nodes: list[Any] = env.Command(
+        target, env.Value(text), _action(env, _generated_file_action, "GEN", "$TARGET")
     )
+    return nodes
 
 
 def _inf_action(target: list[Any], source: list[Any], env: Env) -> int:
@@ -203,11 +205,10 @@ def InfFile(env: Env, target: str, template: str) -> list[Any]:
     product = env["TAP_PRODUCT"]
     used = inf.used_fields(Path(env.File(template).srcnode().abspath).read_text(encoding="utf-8"))
     signature = env.Value(repr([(n, getattr(product, n)) for n in used]))
-    return env.Command(
-        target,
-        [template, signature],
-        _action(env, _inf_action, "INF", "$TARGET"),
+    nodes: list[Any] = env.Command(
+        target, [template, signature], _action(env, _inf_action, "INF", "$TARGET")
     )
+    return nodes
 
 
 def generate(env: Env) -> None:

@@ -124,6 +124,8 @@ def _image(
         CPPPATH=benv[f"TAP_{flags_prefix}_CPPPATH"],
     )
     objects = [benv.Object(s) for s in benv.Flatten(sources)]
+    # Headers a toolchain generates (zig's patched ddk overlay) come before any compile.
+    benv.Depends(objects, benv.get(f"TAP_{flags_prefix}_DEPENDS", []))
     if benv.get("TAP_LIBS_FROM_TABLE"):
         libs = _import_libraries(benv, table, name)
     else:

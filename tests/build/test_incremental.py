@@ -102,3 +102,31 @@ def test_shared_cache_dir(make_tree: Callable[[str], Path], tmp_path: Path) -> N
     assert (second / "dist" / "i386" / "tap0901.sys").read_bytes() == (
         first / "dist" / "i386" / "tap0901.sys"
     ).read_bytes()
+
+
+def test_same_second_edit_rebuilds_and_a_touch_does_not(tree: Path) -> None:
+    """The content-timestamp decider: timestamps are compared at full resolution, so an edit
+    that keeps the size and lands in the same second as the file's last build still rebuilds;
+    a new timestamp on the same content rebuilds nothing."""
+    path = tree / "driver" / "driver.c"
+    second = int(time.time()) + 10
+    text = path.read_text()
+    path.write_text(f"{text}/* a */\n")
+    os.utime(path, ns=(second * 10**9 + 100_000_000,) * 2)
+    scons(tree, "-j2", f"arch={ARCHES}")
+    path.write_text(f"{text}/* b */\n")  # the same size
+    os.utime(path, ns=(second * 10**9 + 200_000_000,) * 2)  # the same second
+    steps = scons(tree, "-j2", f"arch={ARCHES}").steps
+    compiled = sorted(s.split()[1:] for s in steps if s.startswith("CC "))
+    assert compiled == [["amd64", "driver/driver.c"], ["arm64", "driver/driver.c"]]
+    os.utime(path, (second + 20, second + 20))  # touched: the content decides
+    assert scons(tree, f"arch={ARCHES}").steps == []
+
+
+def test_help_and_dry_run_write_nothing(make_tree: Callable[[str], Path]) -> None:
+    """`scons -h` and `scons -n` leave the tree as it was: zig's patched ddk headers are a
+    build target, not written while the tool is set up."""
+    t = make_tree("dry")
+    scons(t, "-h")
+    scons(t, "-n", "-j2")
+    assert not (t / "build").exists() and not (t / "dist").exists()

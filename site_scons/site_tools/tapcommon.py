@@ -35,7 +35,7 @@ def _short(env: Env, label: str, what: str) -> str | None:
     """One short line per step (``CC     amd64  driver/adapter.c``) unless verbose=1."""
     if env.get("TAP_VERBOSE"):
         return None
-    return f"{label:<6} $TAPARCH  {what}"
+    return f"${{TAP_PROGRESS}}{label:<6} $TAPARCH  {what}"
 
 
 def _action(env: Env, act: Any, label: str, what: str, **kw: Any) -> SCons.Action.Action:

@@ -47,7 +47,7 @@ def _overlay(env: Env) -> list[Any]:
     ddk = zig.mingw_include() / "ddk"
     sources = [str(ddk / name) for name in ddkpatch.EDITS]
     sources += [str(ddkpatch.ARCH_HEADER_SOURCE), str(Path(ddkpatch.__file__))]
-    short = None if env.get("TAP_VERBOSE") else "DDK    all    build/zig-ddk"
+    short = None if env.get("TAP_VERBOSE") else "${TAP_PROGRESS}DDK    all    build/zig-ddk"
     action = SCons.Action.Action(_write_overlay, short or "write_overlay build/zig-ddk")
     nodes: list[Any] = env.Command(targets, sources, action)
     return nodes

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import pty
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -130,3 +134,40 @@ def test_help_and_dry_run_write_nothing(make_tree: Callable[[str], Path]) -> Non
     scons(t, "-h")
     scons(t, "-n", "-j2")
     assert not (t / "build").exists() and not (t / "dist").exists()
+
+
+def _scons_on_a_terminal(tree: Path, *args: str) -> list[str]:
+    """scons with its output on a pseudo-terminal, as a developer runs it: its lines."""
+    main, sub = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "SCons", "-Q", "-C", str(tree), *args],
+        stdout=sub, stderr=sub, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(sub)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert proc.wait(timeout=600) == 0, b"".join(chunks).decode()
+    return b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+
+
+def test_progress_on_a_terminal(tree: Path) -> None:
+    """On a terminal each step is numbered [n/N], n climbing to N; in a log (every other test
+    here) the lines are as they were."""
+    path = tree / "driver" / "core" / "tapc_text.c"
+    path.write_text(path.read_text() + "/* progress */\n")
+    lines = [line for line in _scons_on_a_terminal(tree, "-j2", f"arch={ARCHES}") if "] " in line]
+    numbered = [re.fullmatch(r"\[ *(\d+)/(\d+)\] (\S+) .*", line) for line in lines]
+    assert numbered and all(numbered), lines
+    done = [int(m.group(1)) for m in numbered if m]
+    (total,) = {int(m.group(2)) for m in numbered if m}
+    assert done == sorted(done) and done[-1] == total, lines
+    labels = [m.group(3) for m in numbered if m]
+    assert labels.count("CC") == 2 and labels[-1] == "TAR", labels

@@ -42,7 +42,9 @@ _WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f]')
 # Device names Windows reserves, also with an extension ("nul.txt" is NUL): Microsoft's
 # "Naming Files, Paths, and Namespaces" (COM0-9, LPT0-9 and the superscript digits) and
 # CreateFile's console names.
-_WINDOWS_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])")
+_WINDOWS_RESERVED = re.compile(
+    r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])"
+)
 _FILE_ATTRIBUTE_REPARSE_POINT = 0x400
 _ENCRYPTED = 0x1
 _ACCEPTED = "accepted: plain files and folders with relative names; nothing was extracted"
@@ -319,7 +321,7 @@ def extract(
     items = plan([Path(z) for z in zips])
     dist = Path(dist).absolute()
     if dist.is_symlink() or (dist.exists() and not dist.is_dir()):
-        raise TapError(f"{dist}: not a directory; give --dist a folder")
+        raise TapError(f"--dist {dist}: not a directory; accepted: a folder (made when missing)")
     atomic.make_dir(dist.parent, f"--dist {dist}")
     if dist.is_dir():
         check_destination(items, dist)

@@ -210,8 +210,8 @@ def build(
     makensis's private folder is made."""
     dist = dist.resolve()
     files = check_dist(dist, names, arches)
-    exe = find_makensis() if makensis is None else makensis
     out_dir = atomic.writable_dir(Path(out_dir).absolute(), f"--out {out_dir}")
+    exe = find_makensis() if makensis is None else makensis
     target = out_dir.resolve() / names.installer_file
     work = atomic.make_dir(Path(work).resolve(), f"{work} (packaging's work folder)")
     with scratch.folder(
@@ -230,7 +230,9 @@ def build(
             with atomic.replacing(target) as tmp:
                 shutil.copyfile(private / OUTPUT, tmp)
         except OSError as exc:
-            raise TapError(f"--out {out_dir}: cannot write {target.name} ({exc.strerror})") from None
+            raise TapError(
+                f"--out {out_dir}: cannot write {target.name} ({exc.strerror})"
+            ) from None
     return target
 
 

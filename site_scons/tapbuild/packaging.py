@@ -76,7 +76,7 @@ def prepare_msm_main(argv: Sequence[str], log: Log = print) -> Path:
     args = p.parse_args(list(argv))
     names = load_names(args.override)
     log(f"# MSM layout from {args.win7} (win7) and {args.win10} (win10) into {args.dist}")
-    backup = msmdist.prepare(args.win7, args.win10, args.dist, names)
+    backup = msmdist.prepare(args.win7, args.win10, args.dist, names, log=log)
     if backup is not None:
         log(f"previous dist kept as {backup}")
     log(f"wrote {args.dist}")
@@ -87,7 +87,7 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     """nox -s package-msm [-- --dist DIR --dll-dir DIR --out DIR --arch LIST --writer W]."""
     import os
 
-    from tapbuild import msm, msmwrite, wix
+    from tapbuild import atomic, msm, msmwrite, wix
 
     p = _parser("nox -s package-msm --", "Build the merge modules from the MSM dist/ layout.")
     p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the layout prepare-msm wrote")
@@ -107,11 +107,13 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     )
     args = p.parse_args(list(argv))
     names = load_names(args.override)
+    arches = _arches(args.arch)
+    out_dir = atomic.writable_dir(args.out.absolute(), f"--out {args.out}").resolve()
     written = []
-    for arch in _arches(args.arch):
+    for arch in arches:
         dll = args.dll_dir / arch / "installer" / "tapmsi.dll"
         module = msm.describe(names, args.dist, dll, arch)
-        out = args.out.resolve() / names.msm_file(arch)
+        out = out_dir / names.msm_file(arch)
         log(f"# {args.writer}: {out.name}")
         if args.writer == "wix":
             wix.build(module, out, ROOT / "build" / "package" / "wix")

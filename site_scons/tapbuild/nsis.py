@@ -41,7 +41,6 @@ SCRIPT = ROOT / "installer" / "tap-windows6.nsi"
 UTILITIES = ROOT / "installer" / "utilities"
 PRIVATE_PREFIX = "makensis-"
 OUTPUT = "installer.exe"  # inside the private folder
-LAUNCHER = "signhook.cmd" if os.name == "nt" else "signhook.sh"
 SIGNED_LIST = "signed-files.txt"  # what the launcher was asked to sign, one path a line
 # makensis's temporary uninstaller off Windows (NSIS util.cpp: mkstemp of this template).
 _MAKENSIS_TEMP = re.compile(r"/tmp/makensis[A-Za-z0-9]{6}")
@@ -143,19 +142,21 @@ def defines(
     return d
 
 
-def launcher(argv: Sequence[str], windows: bool = os.name == "nt") -> tuple[str, bytes]:
-    """The command makensis runs (``<it> "FILE"``) and the launcher file behind it, which runs
-    ``argv`` with the file added. Every argument is quoted in the file for its shell, so any
-    path works; makensis itself only sees the fixed command."""
+def launcher(argv: Sequence[str], windows: bool = os.name == "nt") -> tuple[str, str, bytes]:
+    """The command makensis runs (``<it> "FILE"``), and the name and content of the launcher
+    file behind it, which runs ``argv`` with the file added. Every argument is quoted in the
+    file for its shell, so any path works; makensis itself only sees the fixed command."""
     if windows:
         line = " ".join(_cmd_quote(a) for a in argv).replace("%", "%%")
-        return LAUNCHER, f"@{line} %*\r\n".encode()
+        # cmd.exe reads a batch file line by line in the console code page: UTF-8 from line 2.
+        text = f"@chcp 65001 >nul\r\n@{line} %*\r\n"
+        return "signhook.cmd", "signhook.cmd", text.encode("utf-8")
     text = (
         "# written by tapbuild.nsis: makensis runs this for each file to sign (!finalize)\n"
         f'printf "%s\\n" "$1" >> {SIGNED_LIST}\n'
         f'exec {shlex.join(argv)} "$@"\n'
     )
-    return f"sh {LAUNCHER}", os.fsencode(text)
+    return "sh signhook.sh", "signhook.sh", os.fsencode(text)
 
 
 def _cmd_quote(arg: str) -> str:
@@ -222,8 +223,8 @@ def build(
         command_name = None
         if sign_command is not None:
             argv = sign_command(private) if callable(sign_command) else sign_command
-            command_name, script = launcher(argv)
-            atomic.write_bytes(private / LAUNCHER, script, mode=0o600)
+            command_name, file_name, script = launcher(argv)
+            atomic.write_bytes(private / file_name, script, mode=0o600)
         defs = defines(names, Path("dist"), Path("stage"), files, Path(OUTPUT), command_name)
         _run(command(exe, defs), private)
         try:

@@ -6,12 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from signtest_util import pfx_env
 from tapbuild import transaction
 from tapbuild.errors import TapError
 from tapbuild.transaction import update_dir
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:
@@ -176,3 +180,27 @@ def test_a_copy_whose_owner_runs_is_kept(dist: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.tool("osslsigncode")
+def test_nox_sign_terminated_mid_run_leaves_no_copy(
+    make_dist, test_cert, dead_url: str, tmp_path: Path
+) -> None:
+    """`nox -s sign` waiting on a time-stamp server that never answers gets SIGTERM: its
+    half-signed copy of dist/ is gone when it exits, dist/ as it was (issue 16, item 7)."""
+    dist = make_dist()
+    before = snapshot(dist)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s", "sign", "--",
+         "--dist", str(dist)],
+        env=pfx_env(test_cert, dead_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not [p for p in dist.parent.iterdir() if p.name.startswith(".dist.tx-")]:
+        assert proc.poll() is None and time.monotonic() < deadline, "no transaction seen"
+        time.sleep(0.002)
+    time.sleep(0.5)  # signing, then waiting for the time-stamp server
+    proc.terminate()
+    assert proc.wait(timeout=60) != 0
+    assert leftovers(dist.parent) == []
+    assert snapshot(dist) == before

@@ -17,12 +17,10 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tapbuild import archive, atomic, cabinet, signhook, signing
+from tapbuild import archive, atomic, cabinet, scratch, signhook, signing
 from tapbuild.errors import TapError, naming
 from tapbuild.pkgnames import PackageNames, load_names
 
@@ -128,19 +126,22 @@ def make(
     if sign is None:
         sign = signhook.configured(environ)
     when = cabinet_date()
-    scratch = Path(tempfile.mkdtemp(prefix=".submission.tx-", dir=out_dir))
-    try:
+    # made in .submission.tx-<pid>-*, removed however the run ends (and after a crash, by
+    # the next run)
+    with scratch.folder(
+        out_dir, ".submission.tx-", log, f"--out {out_dir}", "submission folder"
+    ) as tx:
         made: list[Path] = []
         for d in dirs:
-            cab = cabinet.write(scratch / cabinet_name(name, d.name), members(d), when)
+            cab = cabinet.write(tx / cabinet_name(name, d.name), members(d), when)
             log(f"{cab.name}: {len(cabinet.read_file(cab))} files from {d}")
             made.append(cab)
         if sign:
 
             def named(line: str) -> None:  # the cabinets' final place, not the scratch folder
-                log(line.replace(str(scratch), str(out_dir)))
+                log(line.replace(str(tx), str(out_dir)))
 
-            with naming(scratch, out_dir):
+            with naming(tx, out_dir):
                 signing.sign_files(made, options or signing.SignOptions(), environ, named)
         else:
             log(
@@ -151,5 +152,3 @@ def make(
         for cab, dst in zip(made, final, strict=True):
             os.replace(cab, dst)
         return final
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)

@@ -92,7 +92,6 @@ def test_signed_package_with_hostile_paths(
     _verify(exe, cert.pem)
 
 
-@pytest.mark.slow
 def test_nox_package_from_a_clone_in_a_hostile_path(make_dist, tmp_path: Path) -> None:
     """The issue's reproduction: a clone in a folder with a space (and worse), relative
     paths, `nox -s package` with signing credentials."""

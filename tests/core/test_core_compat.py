@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 import socket
 import struct
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import packets as P
 import pytest
@@ -43,7 +45,9 @@ def refix(frame: bytes | bytearray) -> bytes:
 # ---- 1. SET_MEDIA_STATUS 0 on an "Always Connected" adapter is ignored ----------------------
 
 
-def test_always_connected_ignores_set_media_status_0(make_adapter) -> None:
+def test_always_connected_ignores_set_media_status_0(
+    make_adapter: Callable[..., ffi.Adapter],
+) -> None:
     ad = make_adapter(always_connected=True).start(connected=False)
     ad.host_send(P.ipv4_frame(OTHER, ad.mac))
     ad.events()
@@ -57,7 +61,7 @@ def test_always_connected_ignores_set_media_status_0(make_adapter) -> None:
 # ---- 2. A write while paused succeeds; the frame is dropped and counted ----------------------
 
 
-def test_write_while_paused_succeeds_and_is_counted(tap) -> None:
+def test_write_while_paused_succeeds_and_is_counted(tap: ffi.Adapter) -> None:
     tap.set_paused(True)
     assert tap.write(P.ipv4_frame(tap.mac, OTHER))[:2] == (ffi.SUCCESS, b"")
     assert tap.stats().rx_paused_drops == 1 and tap.stats().rx.directed_frames == 0
@@ -67,7 +71,9 @@ def test_write_while_paused_succeeds_and_is_counted(tap) -> None:
 @pytest.mark.parametrize(
     "change", [lambda a: a.close(), lambda a: a.set_media(False), lambda a: a.set_power(False)]
 )
-def test_closed_media_down_and_low_power_still_cancel_writes(tap, change) -> None:
+def test_closed_media_down_and_low_power_still_cancel_writes(
+    tap: ffi.Adapter, change: Callable[[ffi.Adapter], None]
+) -> None:
     tap.set_paused(True)
     change(tap)
     assert tap.write(P.ipv4_frame(tap.mac, OTHER))[0] == ffi.CANCELLED
@@ -78,7 +84,7 @@ def test_closed_media_down_and_low_power_still_cancel_writes(tap, change) -> Non
 
 
 @pytest.mark.parametrize("to", ["adapter", "other"])
-def test_dhcp_request_unicast_elsewhere_goes_to_the_app(tap, to: str) -> None:
+def test_dhcp_request_unicast_elsewhere_goes_to_the_app(tap: ffi.Adapter, to: str) -> None:
     masq(tap)
     dst = tap.mac if to == "adapter" else OTHER
     frame = P.dhcp(tap.mac, "discover", eth_dst=P.mac_str(dst))
@@ -87,7 +93,7 @@ def test_dhcp_request_unicast_elsewhere_goes_to_the_app(tap, to: str) -> None:
 
 
 @pytest.mark.parametrize("to", ["broadcast", "server"])
-def test_dhcp_request_to_broadcast_or_the_server_is_answered(tap, to: str) -> None:
+def test_dhcp_request_to_broadcast_or_the_server_is_answered(tap: ffi.Adapter, to: str) -> None:
     masq(tap)
     dst = P.BCAST if to == "broadcast" else P.mac_str(server_mac(tap))
     assert tap.host_send(P.dhcp(tap.mac, "discover", eth_dst=dst)).action == ffi.REPLY
@@ -120,14 +126,14 @@ def _consumed_cases(mac: bytes) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", list(_consumed_cases(b"\0" * 6)))
-def test_unanswered_traffic_to_the_server_is_consumed(tap, case: str) -> None:
+def test_unanswered_traffic_to_the_server_is_consumed(tap: ffi.Adapter, case: str) -> None:
     masq(tap)
     res = tap.host_send(_consumed_cases(tap.mac)[case])
     assert res == ffi.SendResult(ffi.CONSUMED, b"")
     assert tap.queued() == (0, 0)
 
 
-def test_port_67_traffic_is_not_consumed_before_masquerade(tap) -> None:
+def test_port_67_traffic_is_not_consumed_before_masquerade(tap: ffi.Adapter) -> None:
     frames = _consumed_cases(tap.mac)
     for frame in frames.values():
         assert tap.host_send(frame).action == ffi.QUEUED
@@ -148,7 +154,7 @@ IDS = ["point-to-point", "media", "masq", "set-opt", "tun", "priority"]
 
 
 @pytest.mark.parametrize(("code", "inp"), CONFIG, ids=IDS)
-def test_short_ioctl_input_is_an_invalid_parameter(tap, code: int, inp: bytes) -> None:
+def test_short_ioctl_input_is_an_invalid_parameter(tap: ffi.Adapter, code: int, inp: bytes) -> None:
     masq(tap)
     short = inp[:-1] if code != ffi.CONFIG_DHCP_SET_OPT else None
     if short is not None:
@@ -156,12 +162,12 @@ def test_short_ioctl_input_is_an_invalid_parameter(tap, code: int, inp: bytes) -
         assert tap.returned == 0
 
 
-def test_dhcp_set_opt_before_masq_is_an_invalid_parameter(tap) -> None:
+def test_dhcp_set_opt_before_masq_is_an_invalid_parameter(tap: ffi.Adapter) -> None:
     assert tap.ioctl(ffi.CONFIG_DHCP_SET_OPT, CONFIG[3][1])[0] == ffi.INVALID_PARAMETER
 
 
 @pytest.mark.parametrize(("code", "inp"), CONFIG, ids=IDS)
-def test_configuration_ioctls_report_one_byte(tap, code: int, inp: bytes) -> None:
+def test_configuration_ioctls_report_one_byte(tap: ffi.Adapter, code: int, inp: bytes) -> None:
     masq(tap)
     # METHOD_BUFFERED: the first byte of the system buffer (the input) is copied back.
     assert tap.ioctl(code, inp, out_len=len(inp), alias=True) == (ffi.SUCCESS, inp[:1])
@@ -170,18 +176,18 @@ def test_configuration_ioctls_report_one_byte(tap, code: int, inp: bytes) -> Non
     assert tap.ioctl(code, inp) == (ffi.SUCCESS, b"") and tap.returned == 1
 
 
-def test_second_open_is_unsuccessful(make_adapter) -> None:
+def test_second_open_is_unsuccessful(make_adapter: Callable[..., ffi.Adapter]) -> None:
     ad = make_adapter()
     assert (ad.open(), ad.open()) == (ffi.SUCCESS, ffi.UNSUCCESSFUL)
 
 
-def test_short_writes_are_buffer_too_small(tap) -> None:
+def test_short_writes_are_buffer_too_small(tap: ffi.Adapter) -> None:
     assert tap.write(b"\0" * 13)[0] == ffi.BUFFER_TOO_SMALL
     assert tap.ioctl(ffi.CONFIG_TUN, CONFIG[4][1])[0] == ffi.SUCCESS
     assert tap.write(b"\x45" * 19)[0] == ffi.BUFFER_TOO_SMALL
 
 
-def test_zero_length_read_is_an_invalid_parameter(tap) -> None:
+def test_zero_length_read_is_an_invalid_parameter(tap: ffi.Adapter) -> None:
     assert tap.read(cap=0)[0] == ffi.INVALID_PARAMETER  # nothing queued: still not pending
     tap.host_send(P.ipv4_frame(OTHER, tap.mac))
     assert tap.read(cap=0)[0] == ffi.INVALID_PARAMETER
@@ -191,7 +197,7 @@ def test_zero_length_read_is_an_invalid_parameter(tap) -> None:
 # ---- Kept, deliberately -----------------------------------------------------------------------
 
 
-def test_dhcp_replies_follow_rfc2131_table_3(tap) -> None:
+def test_dhcp_replies_follow_rfc2131_table_3(tap: ffi.Adapter) -> None:
     masq(tap)
     tap.host_send(P.dhcp(tap.mac, "discover"))
     req = bytearray(P.dhcp(tap.mac, "request", ciaddr=ADDR, flags=0x8000))
@@ -208,13 +214,13 @@ def test_dhcp_replies_follow_rfc2131_table_3(tap) -> None:
 
 
 @pytest.mark.parametrize("kw", [{"requested": "10.3.0.8"}, {}])
-def test_request_for_another_or_no_address_is_naked(tap, kw) -> None:
+def test_request_for_another_or_no_address_is_naked(tap: ffi.Adapter, kw: dict[str, Any]) -> None:
     masq(tap)
     tap.host_send(P.dhcp(tap.mac, "discover"))
     assert tap.host_send(P.dhcp(tap.mac, "request", **kw)).reply[UDP_BOOTP + 242] == 6
 
 
-def test_bad_requests_and_history_reset_by_discover_and_masq(tap) -> None:
+def test_bad_requests_and_history_reset_by_discover_and_masq(tap: ffi.Adapter) -> None:
     masq(tap)
     tap.host_send(P.dhcp(tap.mac, "discover"))
     for _ in range(3):
@@ -228,7 +234,7 @@ def test_bad_requests_and_history_reset_by_discover_and_masq(tap) -> None:
 
 
 @pytest.mark.parametrize("field", ["cookie", "htype", "MF", "UDP length"])
-def test_request_answered_only_when_valid(tap, field: str) -> None:
+def test_request_answered_only_when_valid(tap: ffi.Adapter, field: str) -> None:
     masq(tap)
     frame = bytearray(P.dhcp(tap.mac, "discover"))
     if field == "cookie":
@@ -242,12 +248,12 @@ def test_request_answered_only_when_valid(tap, field: str) -> None:
     assert tap.host_send(bytes(frame)).action == ffi.CONSUMED
 
 
-def test_request_with_an_ethernet_trailer_is_answered(tap) -> None:
+def test_request_with_an_ethernet_trailer_is_answered(tap: ffi.Adapter) -> None:
     masq(tap)
     assert tap.host_send(P.dhcp(tap.mac, "discover") + bytes(6)).action == ffi.REPLY
 
 
-def test_priority_tagging_comes_after_arp_and_dhcp(tap) -> None:
+def test_priority_tagging_comes_after_arp_and_dhcp(tap: ffi.Adapter) -> None:
     masq(tap)
     tap.ioctl(ffi.PRIORITY_BEHAVIOR, struct.pack("<I", 2))
     res = tap.host_send(P.dhcp(tap.mac, "discover"), priority=5, vlan_id=7)
@@ -258,7 +264,7 @@ def test_priority_tagging_comes_after_arp_and_dhcp(tap) -> None:
     assert tap.read()[1][12:16] == b"\x81\x00\xa0\x07"  # other frames are tagged
 
 
-def test_padded_arp_and_unicast_rechecks_are_answered(tap) -> None:
+def test_padded_arp_and_unicast_rechecks_are_answered(tap: ffi.Adapter) -> None:
     tap.ioctl(ffi.CONFIG_TUN, ip("10.8.0.2") + ip("10.8.0.0") + ip("255.255.255.0"))
     req = P.arp_request(tap.mac, "10.8.0.2", "10.8.0.1")
     assert tap.host_send(req + bytes(18)).action == ffi.REPLY
@@ -266,7 +272,7 @@ def test_padded_arp_and_unicast_rechecks_are_answered(tap) -> None:
     assert tap.host_send(unicast).action == ffi.REPLY
 
 
-def test_solicitations_failing_rfc4861_are_not_answered(tap) -> None:
+def test_solicitations_failing_rfc4861_are_not_answered(tap: ffi.Adapter) -> None:
     tap.ioctl(ffi.CONFIG_TUN, ip("10.8.0.2") + ip("10.8.0.0") + ip("255.255.255.0"))
     assert tap.host_send(P.neighbor_solicit(tap.mac, hlim=64)).action != ffi.REPLY
     bad = bytearray(P.neighbor_solicit(tap.mac))
@@ -274,13 +280,13 @@ def test_solicitations_failing_rfc4861_are_not_answered(tap) -> None:
     assert tap.host_send(bytes(bad)).action != ffi.REPLY
 
 
-def test_dad_probe_is_answered_to_all_nodes(tap) -> None:
+def test_dad_probe_is_answered_to_all_nodes(tap: ffi.Adapter) -> None:
     tap.ioctl(ffi.CONFIG_TUN, ip("10.8.0.2") + ip("10.8.0.0") + ip("255.255.255.0"))
     res = tap.host_send(P.neighbor_solicit(tap.mac, src_ip="::"))
     assert res.action == ffi.REPLY and P.Ether(res.reply)[P.IPv6].dst == "ff02::1"
 
 
-def test_config_tun_again_refreshes_server_mac_and_arp(tap) -> None:
+def test_config_tun_again_refreshes_server_mac_and_arp(tap: ffi.Adapter) -> None:
     masq(tap)
     tap.ioctl(ffi.CONFIG_TUN, ip(ADDR) + ip("10.3.0.0") + ip(MASK))
     assert tap.dhcp_server_mac() == tap.peer
@@ -290,7 +296,7 @@ def test_config_tun_again_refreshes_server_mac_and_arp(tap) -> None:
     assert tap.host_send(P.arp_request(tap.mac, ADDR, "10.5.0.1")).action != ffi.REPLY
 
 
-def test_refused_config_tun_keeps_the_previous_mode(tap) -> None:
+def test_refused_config_tun_keeps_the_previous_mode(tap: ffi.Adapter) -> None:
     bad = ip("10.8.0.2") + ip("10.8.0.1") + ip("255.255.255.0")
     assert tap.ioctl(ffi.CONFIG_TUN, bad)[0] == ffi.INVALID_PARAMETER
     assert "Mode=tap" in tap.info()
@@ -300,13 +306,15 @@ def test_refused_config_tun_keeps_the_previous_mode(tap) -> None:
     assert tap.host_send(P.arp_request(tap.mac, "10.8.0.2", "10.8.0.1")).action == ffi.REPLY
 
 
-def test_set_media_status_takes_the_whole_ulong(make_adapter) -> None:
+def test_set_media_status_takes_the_whole_ulong(make_adapter: Callable[..., ffi.Adapter]) -> None:
     ad = make_adapter()
     assert ad.ioctl(ffi.SET_MEDIA_STATUS, struct.pack("<I", 0x100))[0] == ffi.SUCCESS
     assert ad.media()
 
 
-def test_lower_mtu_does_not_refuse_full_size_host_frames(make_adapter) -> None:
+def test_lower_mtu_does_not_refuse_full_size_host_frames(
+    make_adapter: Callable[..., ffi.Adapter],
+) -> None:
     ad = make_adapter(mtu=576).start()
     assert ad.ioctl(ffi.GET_MTU, out_len=4)[1] == struct.pack("<I", 576)
     assert ad.host_send(P.ipv4_frame(OTHER, ad.mac, 1500 - 28)).action == ffi.QUEUED
@@ -321,13 +329,13 @@ def test_compatibility_page_names_existing_tests() -> None:
     page = (root / "docs" / "compatibility.md").read_text()
     defined: dict[str, set[str]] = {}
     for path in (root / "tests").rglob("test_*.py"):
-        names = set(re.findall(r"^def (test_\w+)", path.read_text(), re.MULTILINE))
-        defined[path.name] = names
-        defined[str(path.relative_to(root))] = names
-    everywhere = set().union(*defined.values())
-    names = re.findall(r"`((?:[\w/]+\.py::)?test_\w+)`", page)
-    assert len(names) > 30
-    for ref in names:
+        tests = set(re.findall(r"^def (test_\w+)", path.read_text(), re.MULTILINE))
+        defined[path.name] = tests
+        defined[str(path.relative_to(root))] = tests
+    everywhere: set[str] = set().union(*defined.values())
+    refs = re.findall(r"`((?:[\w/]+\.py::)?test_\w+)`", page)
+    assert len(refs) > 30
+    for ref in refs:
         where, _, name = ref.rpartition("::")
         assert name in (defined.get(where, set()) if where else everywhere), ref
     for name in re.findall(r"sim: `(test_\w+)`", page):

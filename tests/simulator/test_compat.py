@@ -40,7 +40,9 @@ CONFIG = [
 ]
 
 
-@pytest.mark.parametrize(("code", "inp"), CONFIG)
+@pytest.mark.parametrize(
+    ("code", "inp"), CONFIG, ids=["point-to-point", "media", "masq", "set-opt", "tun", "priority"]
+)
 def test_configuration_ioctls_return_one_byte(sim: Simulator, code: int, inp: bytes) -> None:
     """Information 1: the I/O manager copies the system buffer's first byte (the caller's
     first input byte) to an output buffer; without one it only reports the count."""

@@ -193,7 +193,10 @@ tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uin
 /*
  * DeviceIoControl: one of the eleven TAP_WIN_IOCTL_* codes. in and out may be the same
  * (METHOD_BUFFERED system buffer): all input is read before output is written.
- * *out_written is the byte count to return (0 on failure).
+ * *out_written is the byte count to return (0 on failure). The configuration IOCTLs report 1
+ * (the first input byte, copied to out[0] when out_len >= 1) even without an output buffer,
+ * as 9.x does: with METHOD_BUFFERED the I/O manager copies nothing when there is none.
+ * Input shorter than a code needs is INVALID_PARAMETER, as with 9.x.
  */
 tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const void *in,
                        size_t in_len, void *out, size_t out_len, size_t *out_written);

@@ -237,9 +237,12 @@ NTSTATUS TapDataWrite(PTAP_ADAPTER Adapter, const UCHAR *Data, SIZE_T Length)
     TapChainInit(&chain);
     KeAcquireSpinLock(&Adapter->Lock, &irql);
     slot = TapDataTakeSlot(Adapter);
-    status = tapc_user_write(&Adapter->Core, Data, Length, slot != NULL ? slot->Data : NULL,
-                             slot != NULL ? TAP_RX_BUFFER : 0, &n, &vlan);
-    if (status == TAPC_STATUS_SUCCESS) {
+    /* With every buffer lent to NDIS the core still judges the write, into SendFrame (ours
+     * while the lock is held). A paused adapter accepts it with nothing to indicate. */
+    status = tapc_user_write(&Adapter->Core, Data, Length,
+                             slot != NULL ? slot->Data : Adapter->SendFrame,
+                             slot != NULL ? TAP_RX_BUFFER : sizeof(Adapter->SendFrame), &n, &vlan);
+    if (status == TAPC_STATUS_SUCCESS && n != 0 && slot != NULL) {
         nbl = TapDataWrapSlot(Adapter, slot, n, &vlan);
         if (nbl != NULL) {
             TapChainAppend(&chain, nbl);
@@ -247,11 +250,10 @@ NTSTATUS TapDataWrite(PTAP_ADAPTER Adapter, const UCHAR *Data, SIZE_T Length)
         lowResources = Adapter->RxFreeCount == 0;
     } else if (slot != NULL) {
         TapDataPutSlot(Adapter, slot);
-    } else if (status == TAPC_STATUS_BUFFER_TOO_SMALL) {
+    } else if (status == TAPC_STATUS_SUCCESS && n != 0) {
         /* A valid frame while every buffer is lent to NDIS: dropped, as a full receive ring
-         * drops, and counted (ifInDiscards). */
+         * drops, and counted (receive discards). */
         Adapter->Ndis.rx_no_buffer++;
-        status = TAPC_STATUS_SUCCESS;
     }
     events = tapc_take_events(&Adapter->Core);
     KeReleaseSpinLock(&Adapter->Lock, irql);

@@ -250,13 +250,23 @@ static NTSTATUS TapDeviceCleanup(PTAP_ADAPTER Adapter, PTAP_DEVICE_EXTENSION Ext
     return STATUS_SUCCESS;
 }
 
-/* Queues the read; the read service completes it now or when a frame arrives. */
+/* Queues the read; the read service completes it now or when a frame arrives. A zero-length
+ * read is answered at once: the core refuses it (or cancels it, as any read when closed). */
 static NTSTATUS TapDeviceRead(PTAP_ADAPTER Adapter, PTAP_DEVICE_EXTENSION Ext, PIRP Irp,
                               PIO_STACK_LOCATION Stack)
 {
     PUCHAR buffer = TapDeviceMapBuffer(Irp);
+    size_t written = 0;
+    tapc_status status;
+    KIRQL irql;
 
-    if (buffer == NULL && Stack->Parameters.Read.Length != 0) {
+    if (Stack->Parameters.Read.Length == 0) {
+        KeAcquireSpinLock(&Adapter->Lock, &irql);
+        status = tapc_user_read(&Adapter->Core, NULL, 0, &written);
+        KeReleaseSpinLock(&Adapter->Lock, irql);
+        return (NTSTATUS)status;
+    }
+    if (buffer == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     Irp->Tail.Overlay.DriverContext[0] = buffer;

@@ -7,8 +7,13 @@
 ;   ARCH_<arch> for each architecture carried, CAT_<arch> where a catalog exists,
 ;   SIGN_COMMAND (optional: signs the installer and the uninstaller, "%1" is the file).
 ;
-; Command line: /S silent; /D=<folder> install folder; /SELECT_UTILITIES=0|1 and
-; /SELECT_SDK=0|1 choose the optional sections (both default to 1).
+; Command line (TAP-Windows 9.x's options): /S silent; /D=<folder> install folder;
+; /SELECT_TAP=0|1, /SELECT_UTILITIES=0|1 and /SELECT_SDK=0|1 choose the sections (all default
+; to 1; /SELECT_TAP=0 installs without the driver section, as 9.x does).
+;
+; Exit codes: 0 installed; 1 cancelled, or refused (Windows older than 7, no driver for this
+; processor); 2 the driver step (tapinstall) failed. Each failure's message also goes to the
+; standard error when the installer has one (a silent install started with its output captured).
 
 Unicode true
 ManifestDPIAware true
@@ -82,6 +87,35 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "${PRODUCT_PUBLISHER}; MIT License"
 Var NativeArch
 Var Upgrading
 
+Var Message
+
+; $Message and a line end on the standard error, when the installer was started with one (a GUI
+; program has none otherwise): what a silent install leaves in its caller's log.
+Function WriteStdErr
+  Push $0
+  Push $1
+  Push $2
+  System::Call 'kernel32::GetStdHandle(i -12) p .r0'
+  ${If} $0 P<> 0
+  ${AndIf} $0 P<> -1
+    StrCpy $1 "$Message$\r$\n"
+    System::Call 'kernel32::lstrlenA(m r1) i .r2'
+    System::Call 'kernel32::WriteFile(p r0, m r1, i r2, *i .r1, p 0)'
+  ${EndIf}
+  Pop $2
+  Pop $1
+  Pop $0
+FunctionEnd
+
+; A failure: exit code CODE, MESSAGE in a message box (answered OK when silent) and on the
+; standard error.
+!macro Fail CODE MESSAGE
+  StrCpy $Message "${MESSAGE}"
+  SetErrorLevel ${CODE}
+  Call WriteStdErr
+  MessageBox MB_OK|MB_ICONSTOP "$Message" /SD IDOK
+!macroend
+
 ; The files of one architecture; only the native one runs at install time.
 !macro DriverFiles ARCH
   SetOutPath "$INSTDIR\bin"
@@ -91,6 +125,8 @@ Var Upgrading
   File "${DIST}\${ARCH}\${COMPONENT_ID}.sys"
   !ifdef CAT_${ARCH}
     File "${DIST}\${ARCH}\${COMPONENT_ID}.cat"
+  !else
+    Delete "$INSTDIR\driver\${COMPONENT_ID}.cat"  ; a signed build's, which this one's files no longer match
   !endif
 !macroend
 
@@ -101,12 +137,27 @@ Var Upgrading
     SetRebootFlag true
   ${ElseIf} $0 != 0
     DetailPrint "tapinstall ${WHAT} failed (exit code $0)"
-    SetErrorLevel 2
-    MessageBox MB_OK|MB_ICONSTOP "Could not ${WHAT} the ${PRODUCT_NAME} driver (tapinstall exit \
-      code $0). See the details of this installation." /SD IDOK
+    !insertmacro Fail 2 "Could not ${WHAT} the ${PRODUCT_NAME} driver (tapinstall exit code \
+      $0). See the details of this installation; $INSTDIR\Uninstall.exe removes it."
     Abort
   ${EndIf}
 !macroend
+
+; First, so that a failed driver step leaves an installation its uninstaller removes.
+Section "-Register"
+  SetOutPath "$INSTDIR"
+  WriteUninstaller "$INSTDIR\Uninstall.exe"
+  WriteRegStr HKLM "Software\${PRODUCT_NAME}" "" "$INSTDIR"
+  WriteRegStr HKLM "${UNINSTALL_KEY}" "DisplayName" "${PRODUCT_NAME} ${PRODUCT_VERSION}"
+  WriteRegStr HKLM "${UNINSTALL_KEY}" "DisplayVersion" "${PRODUCT_VERSION}"
+  WriteRegStr HKLM "${UNINSTALL_KEY}" "Publisher" "${PRODUCT_PUBLISHER}"
+  WriteRegStr HKLM "${UNINSTALL_KEY}" "DisplayIcon" "$INSTDIR\Uninstall.exe,0"
+  WriteRegStr HKLM "${UNINSTALL_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKLM "${UNINSTALL_KEY}" "UninstallString" '"$INSTDIR\Uninstall.exe"'
+  WriteRegStr HKLM "${UNINSTALL_KEY}" "QuietUninstallString" '"$INSTDIR\Uninstall.exe" /S'
+  WriteRegDWORD HKLM "${UNINSTALL_KEY}" "NoModify" 1
+  WriteRegDWORD HKLM "${UNINSTALL_KEY}" "NoRepair" 1
+SectionEnd
 
 Section "TAP Virtual Ethernet Adapter" SecDriver
   SectionIn RO
@@ -131,8 +182,9 @@ Section "TAP Virtual Ethernet Adapter" SecDriver
   Pop $1
   ${If} $0 != 0
     DetailPrint "tapinstall hwids failed (exit code $0): $1"
-    SetErrorLevel 2
-    Abort "Could not list the network adapters (tapinstall exit code $0)."
+    !insertmacro Fail 2 "Could not list the network adapters (tapinstall exit code $0); \
+      $INSTDIR\Uninstall.exe removes this installation."
+    Abort
   ${EndIf}
   ${StrStr} $2 $1 "${COMPONENT_ID}"
   ${If} $2 != ""
@@ -163,19 +215,7 @@ Section "TAP SDK" SecSDK
   File "${DIST}\include\tap-windows.h"
 SectionEnd
 
-Section "-Register"
-  SetOutPath "$INSTDIR"
-  WriteUninstaller "$INSTDIR\Uninstall.exe"
-  WriteRegStr HKLM "Software\${PRODUCT_NAME}" "" "$INSTDIR"
-  WriteRegStr HKLM "${UNINSTALL_KEY}" "DisplayName" "${PRODUCT_NAME} ${PRODUCT_VERSION}"
-  WriteRegStr HKLM "${UNINSTALL_KEY}" "DisplayVersion" "${PRODUCT_VERSION}"
-  WriteRegStr HKLM "${UNINSTALL_KEY}" "Publisher" "${PRODUCT_PUBLISHER}"
-  WriteRegStr HKLM "${UNINSTALL_KEY}" "DisplayIcon" "$INSTDIR\Uninstall.exe,0"
-  WriteRegStr HKLM "${UNINSTALL_KEY}" "InstallLocation" "$INSTDIR"
-  WriteRegStr HKLM "${UNINSTALL_KEY}" "UninstallString" '"$INSTDIR\Uninstall.exe"'
-  WriteRegStr HKLM "${UNINSTALL_KEY}" "QuietUninstallString" '"$INSTDIR\Uninstall.exe" /S'
-  WriteRegDWORD HKLM "${UNINSTALL_KEY}" "NoModify" 1
-  WriteRegDWORD HKLM "${UNINSTALL_KEY}" "NoRepair" 1
+Section "-Size"
   ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
   WriteRegDWORD HKLM "${UNINSTALL_KEY}" "EstimatedSize" $0
 SectionEnd
@@ -206,15 +246,13 @@ Function RemoveOldLeftovers
     DetailPrint "Upgrading ${PRODUCT_NAME} $Upgrading in $INSTDIR"
     Delete "$INSTDIR\icon.ico"
     Delete "$INSTDIR\license.txt"
-    Delete "$SMPROGRAMS\${PRODUCT_NAME}\Uninstall TAP-Windows.lnk"
   ${EndIf}
 FunctionEnd
 
 Function .onInit
   SetShellVarContext all
   ${IfNot} ${AtLeastWin7}
-    MessageBox MB_OK|MB_ICONSTOP "${PRODUCT_NAME} needs Windows 7 or later." /SD IDOK
-    SetErrorLevel 1
+    !insertmacro Fail 1 "${PRODUCT_NAME} needs Windows 7 or later."
     Quit
   ${EndIf}
 
@@ -244,9 +282,8 @@ Function .onInit
     ${EndIf}
   !endif
   ${If} $0 == ""
-    MessageBox MB_OK|MB_ICONSTOP "This installer has no driver for this computer's processor \
-      ($NativeArch); it carries ${ARCH_LIST}." /SD IDOK
-    SetErrorLevel 1
+    !insertmacro Fail 1 "This installer has no driver for this computer's processor \
+      ($NativeArch); it carries ${ARCH_LIST}."
     Quit
   ${EndIf}
 
@@ -269,6 +306,7 @@ Function .onInit
 
   ${GetParameters} $R0
   ClearErrors
+  !insertmacro SelectOption TAP ${SecDriver}
   !insertmacro SelectOption UTILITIES ${SecUtilities}
   !insertmacro SelectOption SDK ${SecSDK}
   ClearErrors
@@ -286,13 +324,15 @@ Function un.onInit
 FunctionEnd
 
 Section "Uninstall"
-  DetailPrint "Removing all ${COMPONENT_ID} adapters"
-  nsExec::ExecToLog '"$INSTDIR\bin\tapinstall.exe" remove ${COMPONENT_ID}'
-  Pop $0
-  ${If} $0 == 1
-    SetRebootFlag true
-  ${ElseIf} $0 != 0
-    DetailPrint "tapinstall remove exited with $0; removing the files anyway"
+  ${If} ${FileExists} "$INSTDIR\bin\tapinstall.exe"  ; not after /SELECT_TAP=0
+    DetailPrint "Removing all ${COMPONENT_ID} adapters"
+    nsExec::ExecToLog '"$INSTDIR\bin\tapinstall.exe" remove ${COMPONENT_ID}'
+    Pop $0
+    ${If} $0 == 1
+      SetRebootFlag true
+    ${ElseIf} $0 != 0
+      DetailPrint "tapinstall remove exited with $0; removing the files anyway"
+    ${EndIf}
   ${EndIf}
 
   Delete "$INSTDIR\bin\tapinstall.exe"

@@ -25,7 +25,9 @@ class Wine:
     program exits.
     """
 
-    def __init__(self, prefix: Path) -> None:
+    def __init__(self, prefix: Path, win32: bool = False) -> None:
+        """win32: a 32-bit prefix (WINEARCH=win32: i386 programs only, as on 32-bit Windows);
+        by default a 64-bit one, where i386 programs run under WoW64 (they need wine32)."""
         self.env = {
             **os.environ,
             "WINEPREFIX": str(prefix),
@@ -33,6 +35,8 @@ class Wine:
             "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no Mono/Gecko install dialogs
         }
         self.env.pop("DISPLAY", None)
+        if win32:
+            self.env["WINEARCH"] = "win32"
         self.server = shutil.which("wineserver")
 
     def _server(self, flag: str) -> None:
@@ -91,9 +95,9 @@ class Wine:
 
 
 @contextmanager
-def running(prefix: Path) -> Iterator[Wine]:
+def running(prefix: Path, win32: bool = False) -> Iterator[Wine]:
     """A started prefix, its server stopped afterwards (also when starting failed)."""
-    wine = Wine(prefix)
+    wine = Wine(prefix, win32)
     try:
         wine.start()
         yield wine

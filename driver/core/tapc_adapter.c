@@ -80,7 +80,7 @@ tapc_status tapc_open(tapc_adapter *ad)
 {
     if (ad->open) {
         tapc_logf(ad, "open refused: already open", 0, 0, 0, 0);
-        return TAPC_STATUS_ACCESS_DENIED;
+        return TAPC_STATUS_UNSUCCESSFUL; /* as 9.x */
     }
     ad->open = true;
     reset_session(ad);
@@ -237,7 +237,9 @@ tapc_send_action tapc_host_send(tapc_adapter *ad, const uint8_t *frame, size_t l
                                 size_t *reply_len)
 {
     tapc_dhcp_msg msg;
+    tapc_dhcp_verdict verdict;
     uint8_t server_mac[6];
+    uint8_t type;
     size_t n;
     size_t no_reply_len;
 
@@ -259,11 +261,15 @@ tapc_send_action tapc_host_send(tapc_adapter *ad, const uint8_t *frame, size_t l
 
     if (ad->dhcp.enabled) {
         tapc_dhcp_server_mac(ad, server_mac);
-        if (tapc_dhcp_parse_client(frame, len, ad->mac, &msg)) {
-            uint8_t type = tapc_dhcp_decide(&ad->dhcp, &msg);
+        verdict = tapc_dhcp_classify(frame, len, ad->mac, server_mac, &msg);
+        if (verdict != TAPC_DHCP_NOT_OURS) {
+            /* Addressed to the masquerade: answered or consumed, never passed on. */
+            type = verdict == TAPC_DHCP_ANSWER ? tapc_dhcp_decide(&ad->dhcp, &msg) : 0u;
             count(&ad->stats.tx, frame, len);
-            if (type == 0)
+            if (type == 0) {
+                tapc_logf(ad, "dhcp: %u-byte frame to the server consumed", clamp32(len), 0, 0, 0);
                 return TAPC_SEND_CONSUMED;
+            }
             n = tapc_dhcp_build_reply(&ad->dhcp, &msg, type, server_mac, ad->mac, reply, reply_cap);
             tapc_logf(ad, "dhcp %u -> %u xid=%x addr=%I", msg.type, type, msg.xid, ad->dhcp.addr);
             if (n == 0) {
@@ -309,10 +315,12 @@ tapc_status tapc_user_read(tapc_adapter *ad, uint8_t *out, size_t cap, size_t *w
     *written = 0;
     if (!io_allowed(ad))
         return TAPC_STATUS_CANCELLED;
+    if (out == NULL || cap == 0)
+        return TAPC_STATUS_INVALID_PARAMETER; /* a zero-length read, as 9.x */
     n = tapc_queue_front_len(&ad->queue);
     if (ad->queue.frames == 0)
         return TAPC_STATUS_PENDING;
-    if (out == NULL || cap < n) {
+    if (cap < n) {
         ad->stats.read_too_small++;
         tapc_logf(ad, "read buffer %u < frame %u: frame kept", clamp32(cap), clamp32(n), 0, 0);
         return TAPC_STATUS_BUFFER_TOO_SMALL;
@@ -327,11 +335,11 @@ size_t tapc_user_read_next_len(const tapc_adapter *ad)
     return tapc_queue_front_len(&ad->queue);
 }
 
-static tapc_status write_refused(tapc_adapter *ad, size_t len)
+static tapc_status write_refused(tapc_adapter *ad, size_t len, tapc_status why)
 {
     ad->stats.rx_errors++;
     tapc_logf(ad, "write of %u bytes refused", clamp32(len), 0, 0, 0);
-    return TAPC_STATUS_INVALID_PARAMETER;
+    return why;
 }
 
 tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uint8_t *out,
@@ -342,15 +350,23 @@ tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uin
     *out_len = 0;
     vlan->priority = 0;
     vlan->vlan_id = 0;
-    if (!io_allowed(ad) || ad->paused)
+    if (!io_allowed(ad))
         return TAPC_STATUS_CANCELLED;
-    if (in == NULL)
-        return write_refused(ad, len);
+    if (in == NULL || len == 0)
+        return write_refused(ad, len, TAPC_STATUS_INVALID_PARAMETER); /* no buffer, as 9.x */
+    if (ad->paused) {
+        /* As 9.x: accepted and dropped (nothing is indicated while paused), counted with the
+         * receive discards. */
+        ad->stats.rx_paused_drops++;
+        tapc_logf(ad, "write of %u bytes dropped: paused", clamp32(len), 0, 0, 0);
+        return TAPC_STATUS_SUCCESS;
+    }
 
     if (ad->tun.enabled) {
-        if (len < TAPC_TUN_WRITE_MIN || len > TAPC_ETH_MAX_PAYLOAD ||
-            ((in[0] >> 4) != 4u && (in[0] >> 4) != 6u))
-            return write_refused(ad, len);
+        if (len < TAPC_TUN_WRITE_MIN)
+            return write_refused(ad, len, TAPC_STATUS_BUFFER_TOO_SMALL); /* as 9.x */
+        if (len > TAPC_ETH_MAX_PAYLOAD || ((in[0] >> 4) != 4u && (in[0] >> 4) != 6u))
+            return write_refused(ad, len, TAPC_STATUS_INVALID_PARAMETER);
         n = TAPC_ETH_HLEN + len;
         if (out == NULL || cap < n || cap < TAPC_ETH_MIN_FRAME)
             return TAPC_STATUS_BUFFER_TOO_SMALL;
@@ -358,11 +374,11 @@ tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uin
     } else {
         size_t skip = 0;
         if (len < TAPC_ETH_HLEN)
-            return write_refused(ad, len);
+            return write_refused(ad, len, TAPC_STATUS_BUFFER_TOO_SMALL); /* as 9.x */
         if (tapc_get16(in + 12) == TAPC_ETHERTYPE_VLAN) {
             uint16_t tci;
             if (len < TAPC_ETH_HLEN + TAPC_VLAN_HLEN)
-                return write_refused(ad, len);
+                return write_refused(ad, len, TAPC_STATUS_INVALID_PARAMETER);
             tci = tapc_get16(in + 14);
             vlan->priority = (uint8_t)(tci >> 13);
             vlan->vlan_id = (uint16_t)(tci & 0x0FFFu);
@@ -372,7 +388,7 @@ tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uin
         if (n - TAPC_ETH_HLEN > TAPC_ETH_MAX_PAYLOAD) {
             vlan->priority = 0;
             vlan->vlan_id = 0;
-            return write_refused(ad, len);
+            return write_refused(ad, len, TAPC_STATUS_INVALID_PARAMETER);
         }
         if (out == NULL || cap < n || cap < TAPC_ETH_MIN_FRAME) {
             vlan->priority = 0;

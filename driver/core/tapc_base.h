@@ -38,12 +38,11 @@ typedef uint32_t tapc_status;
 #define TAPC_STATUS_SUCCESS                0x00000000u
 #define TAPC_STATUS_PENDING                0x00000103u /* read: nothing queued yet */
 #define TAPC_STATUS_NO_MORE_ENTRIES        0x8000001Au /* GET_LOG_LINE: log is empty */
-#define TAPC_STATUS_INVALID_PARAMETER      0xC000000Du /* malformed input */
+#define TAPC_STATUS_UNSUCCESSFUL           0xC0000001u /* second open (as 9.x) */
+#define TAPC_STATUS_INVALID_PARAMETER      0xC000000Du /* malformed or short input */
 #define TAPC_STATUS_INVALID_DEVICE_REQUEST 0xC0000010u /* unknown or unsupported code */
-#define TAPC_STATUS_ACCESS_DENIED          0xC0000022u /* second open */
-#define TAPC_STATUS_BUFFER_TOO_SMALL       0xC0000023u /* input or output buffer too small */
+#define TAPC_STATUS_BUFFER_TOO_SMALL       0xC0000023u /* output too small, short write */
 #define TAPC_STATUS_CANCELLED              0xC0000120u /* not open / media down / not D0 */
-#define TAPC_STATUS_INVALID_DEVICE_STATE   0xC0000184u /* DHCP_SET_OPT before DHCP_MASQ */
 
 /* Big-endian (network order) loads and stores; no alignment is assumed. */
 static inline uint16_t tapc_get16(const uint8_t *p)

@@ -95,38 +95,60 @@ static bool parse_options(const uint8_t *o, size_t len, tapc_dhcp_msg *m)
     return m->type != 0;
 }
 
-bool tapc_dhcp_parse_client(const uint8_t *frame, size_t len, const uint8_t mac[6],
-                            tapc_dhcp_msg *m)
+/* Offsets in a host frame of an untagged IPv4 packet with a 20-byte header. */
+#define FRAME_UDP  (TAPC_ETH_HLEN + TAPC_IPV4_HLEN)
+#define FRAME_BOOT (FRAME_UDP + TAPC_UDP_HLEN)
+
+/* Addressed to the masquerade, judged at fixed offsets whatever the length fields say: an
+ * IPv4 (20-byte header) UDP datagram 68 -> 67 with room for the BOOTP header and cookie, from
+ * the adapter's MAC to the broadcast or server MAC, hlen 6 and chaddr the adapter's MAC. */
+static bool addressed_to_server(const uint8_t *f, size_t len, const uint8_t mac[6],
+                                const uint8_t server_mac[6])
+{
+    if (f == NULL || len < FRAME_BOOT + OFF_OPTIONS)
+        return false;
+    if (tapc_get16(f + 12) != TAPC_ETHERTYPE_IPV4 || f[TAPC_ETH_HLEN] != 0x45u ||
+        f[TAPC_ETH_HLEN + 9] != TAPC_IPPROTO_UDP)
+        return false;
+    if (tapc_get16(f + FRAME_UDP) != TAPC_DHCP_CLIENT_PORT ||
+        tapc_get16(f + FRAME_UDP + 2) != TAPC_DHCP_SERVER_PORT)
+        return false;
+    if (tapc_memcmp(f + 6, mac, 6) != 0 ||
+        !(tapc_mac_is_broadcast(f) || tapc_memcmp(f, server_mac, 6) == 0))
+        return false;
+    return f[FRAME_BOOT + OFF_HLEN] == 6u && tapc_memcmp(f + FRAME_BOOT + OFF_CHADDR, mac, 6) == 0;
+}
+
+tapc_dhcp_verdict tapc_dhcp_classify(const uint8_t *frame, size_t len, const uint8_t mac[6],
+                                     const uint8_t server_mac[6], tapc_dhcp_msg *m)
 {
     tapc_eth_view eth;
     tapc_ipv4_view ip;
     tapc_udp_view udp;
     const uint8_t *b;
 
-    if (!tapc_eth_parse(frame, len, &eth) || eth.type != TAPC_ETHERTYPE_IPV4 ||
-        tapc_memcmp(eth.src, mac, 6) != 0)
-        return false;
-    if (!tapc_ipv4_parse(eth.payload, eth.payload_len, &ip) || ip.header_len != TAPC_IPV4_HLEN ||
-        ip.proto != TAPC_IPPROTO_UDP || ip.fragment)
-        return false;
-    if (!tapc_udp_parse(ip.payload, ip.payload_len, &udp) ||
-        udp.src_port != TAPC_DHCP_CLIENT_PORT || udp.dst_port != TAPC_DHCP_SERVER_PORT ||
+    if (!addressed_to_server(frame, len, mac, server_mac))
+        return TAPC_DHCP_NOT_OURS;
+    /* Ours from here: answered, or consumed (a bad IP or UDP length, a fragment, a BOOTREPLY,
+     * another hardware type, a bad cookie, no or a malformed message type). */
+    if (!tapc_eth_parse(frame, len, &eth) || !tapc_ipv4_parse(eth.payload, eth.payload_len, &ip) ||
+        ip.fragment || !tapc_udp_parse(ip.payload, ip.payload_len, &udp) ||
         udp.payload_len < OFF_OPTIONS)
-        return false;
+        return TAPC_DHCP_DROP;
     b = udp.payload;
-    if (b[OFF_OP] != BOOTREQUEST || b[OFF_HTYPE] != 1u || b[OFF_HLEN] != 6u ||
-        tapc_memcmp(b + OFF_CHADDR, mac, 6) != 0 || tapc_get32(b + OFF_COOKIE) != TAPC_DHCP_COOKIE)
-        return false;
+    if (b[OFF_OP] != BOOTREQUEST || b[OFF_HTYPE] != 1u ||
+        tapc_get32(b + OFF_COOKIE) != TAPC_DHCP_COOKIE)
+        return TAPC_DHCP_DROP;
     tapc_memset(m, 0, sizeof *m);
     if (!parse_options(b + OFF_OPTIONS, udp.payload_len - OFF_OPTIONS, m))
-        return false;
+        return TAPC_DHCP_DROP;
     m->xid = tapc_get32(b + OFF_XID);
     m->flags = tapc_get16(b + OFF_FLAGS);
     m->ciaddr = tapc_get32(b + OFF_CIADDR);
     m->giaddr = tapc_get32(b + OFF_GIADDR);
     m->chaddr = b + OFF_CHADDR;
     m->eth_broadcast = tapc_mac_is_broadcast(eth.dst);
-    return true;
+    return TAPC_DHCP_ANSWER;
 }
 
 uint8_t tapc_dhcp_decide(tapc_dhcp *d, const tapc_dhcp_msg *m)

@@ -74,13 +74,23 @@ bool tapc_dhcp_configure(tapc_dhcp *d, uint32_t addr, uint32_t netmask, uint32_t
 /* CONFIG_DHCP_SET_OPT: replaces the user options; false if len > 256 or p is NULL with len. */
 bool tapc_dhcp_set_options(tapc_dhcp *d, const uint8_t *p, size_t len);
 
+/* What the masquerade makes of a host frame. */
+typedef enum tapc_dhcp_verdict {
+    TAPC_DHCP_NOT_OURS = 0, /* not addressed to the server: the frame goes on as any other */
+    TAPC_DHCP_DROP = 1,     /* addressed to the server but not answered: consumed */
+    TAPC_DHCP_ANSWER = 2    /* a client message to answer, parsed into *m */
+} tapc_dhcp_verdict;
+
 /*
- * True when frame is a DHCP client message the server intercepts: IPv4 with a 20-byte header,
- * not a fragment, UDP 68 -> 67, Ethernet source and chaddr equal to mac, BOOTREQUEST for
- * Ethernet, the magic cookie and a well-formed message type option.
+ * Classify a host frame while the masquerade is on. Addressed to the server (as 9.x judges
+ * it): IPv4 with a 20-byte header, UDP 68 -> 67, at least the 240-byte BOOTP header and
+ * cookie in the frame, Ethernet source and chaddr equal to mac (hlen 6), Ethernet destination
+ * broadcast or server_mac. Such a frame is answered when its IP and UDP lengths hold the
+ * message (an Ethernet trailer may follow), it is no fragment (MF or offset), a BOOTREQUEST
+ * for Ethernet with the magic cookie and a well-formed message type option; else consumed.
  */
-bool tapc_dhcp_parse_client(const uint8_t *frame, size_t len, const uint8_t mac[6],
-                            tapc_dhcp_msg *m);
+tapc_dhcp_verdict tapc_dhcp_classify(const uint8_t *frame, size_t len, const uint8_t mac[6],
+                                     const uint8_t server_mac[6], tapc_dhcp_msg *m);
 
 /*
  * The reply type for a client message (0: none) and the state change it implies:

@@ -56,6 +56,8 @@ size_t tapc_info_text(const tapc_adapter *ad, char *out, size_t cap)
                           ad->stats.rx.broadcast_frames);
     tapc_text_str(&t, " Drop=");
     tapc_text_u64(&t, ad->stats.tx_dropped + ad->stats.tx_queue_dropped);
+    tapc_text_str(&t, " RxDrop=");
+    tapc_text_u64(&t, ad->stats.rx_paused_drops);
     tapc_text_str(&t, " Err=");
     tapc_text_u64(&t, ad->stats.rx_errors);
     if (t.overflow)
@@ -63,9 +65,20 @@ size_t tapc_info_text(const tapc_adapter *ad, char *out, size_t cap)
     return t.len + 1;
 }
 
-static tapc_status need_in(size_t in_len, size_t n)
+/*
+ * A configuration IOCTL succeeded: 1 byte returned, as 9.x reports (a "boolean"). With
+ * METHOD_BUFFERED the I/O manager copies that byte from the system buffer, which holds the
+ * caller's input: out[0] gets the first input byte (0 without input, so no stale byte leaves
+ * the driver); when in and out are the one system buffer this changes nothing. No output
+ * buffer: nothing is copied, the count is still 1.
+ */
+static tapc_status config_done(const uint8_t *ip, size_t in_len, uint8_t *op, size_t out_len,
+                               size_t *out_written)
 {
-    return in_len < n ? TAPC_STATUS_BUFFER_TOO_SMALL : TAPC_STATUS_SUCCESS;
+    if (out_len >= 1)
+        op[0] = in_len >= 1 ? ip[0] : 0u;
+    *out_written = 1;
+    return TAPC_STATUS_SUCCESS;
 }
 
 tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const void *in,
@@ -122,8 +135,8 @@ tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const vo
     }
 
     case TAP_WIN_IOCTL_CONFIG_POINT_TO_POINT:
-        if (need_in(in_len, 8) != TAPC_STATUS_SUCCESS)
-            return TAPC_STATUS_BUFFER_TOO_SMALL;
+        if (in_len < 8)
+            return TAPC_STATUS_INVALID_PARAMETER; /* as 9.x */
         a = tapc_get32(ip);
         b = tapc_get32(ip + 4);
         ad->tun.enabled = true;
@@ -131,17 +144,21 @@ tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const vo
         ad->tun.remote_net = b;
         ad->tun.remote_mask = 0xFFFFFFFFu;
         tapc_logf(ad, "point-to-point local=%I remote=%I", a, b, 0, 0);
-        return TAPC_STATUS_SUCCESS;
+        return config_done(ip, in_len, op, out_len, out_written);
 
     case TAP_WIN_IOCTL_SET_MEDIA_STATUS:
-        if (need_in(in_len, 4) != TAPC_STATUS_SUCCESS)
-            return TAPC_STATUS_BUFFER_TOO_SMALL;
-        tapc_set_media(ad, get_host32(ip) != 0);
-        return TAPC_STATUS_SUCCESS;
+        if (in_len < 4)
+            return TAPC_STATUS_INVALID_PARAMETER; /* as 9.x */
+        /* The whole ULONG: any non-zero value connects. "Always Connected" (MediaStatus=1)
+         * ignores a disconnect, as 9.x does. */
+        a = get_host32(ip);
+        if (a != 0 || !ad->media_always_connected)
+            tapc_set_media(ad, a != 0);
+        return config_done(ip, in_len, op, out_len, out_written);
 
     case TAP_WIN_IOCTL_CONFIG_DHCP_MASQ:
-        if (need_in(in_len, 16) != TAPC_STATUS_SUCCESS)
-            return TAPC_STATUS_BUFFER_TOO_SMALL;
+        if (in_len < 16)
+            return TAPC_STATUS_INVALID_PARAMETER; /* as 9.x */
         a = tapc_get32(ip);
         b = tapc_get32(ip + 4);
         c = tapc_get32(ip + 8);
@@ -151,7 +168,7 @@ tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const vo
             return TAPC_STATUS_INVALID_PARAMETER;
         }
         tapc_logf(ad, "dhcp-masq ip=%I mask=%I server=%I lease=%u", a, b, c, d);
-        return TAPC_STATUS_SUCCESS;
+        return config_done(ip, in_len, op, out_len, out_written);
 
     case TAP_WIN_IOCTL_GET_LOG_LINE:
 #if TAP_DEBUG
@@ -165,17 +182,16 @@ tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const vo
 #endif
 
     case TAP_WIN_IOCTL_CONFIG_DHCP_SET_OPT:
-        if (in_len > TAPC_DHCP_USER_OPTIONS_MAX)
+        /* Too long, or before CONFIG_DHCP_MASQ: invalid parameter, as 9.x. */
+        if (in_len > TAPC_DHCP_USER_OPTIONS_MAX || !ad->dhcp.enabled)
             return TAPC_STATUS_INVALID_PARAMETER;
-        if (!ad->dhcp.enabled)
-            return TAPC_STATUS_INVALID_DEVICE_STATE;
         tapc_dhcp_set_options(&ad->dhcp, ip, in_len);
         tapc_logf(ad, "dhcp-set-opt %u bytes", (uint32_t)in_len, 0, 0, 0);
-        return TAPC_STATUS_SUCCESS;
+        return config_done(ip, in_len, op, out_len, out_written);
 
     case TAP_WIN_IOCTL_CONFIG_TUN:
-        if (need_in(in_len, 12) != TAPC_STATUS_SUCCESS)
-            return TAPC_STATUS_BUFFER_TOO_SMALL;
+        if (in_len < 12)
+            return TAPC_STATUS_INVALID_PARAMETER; /* as 9.x */
         a = tapc_get32(ip);
         b = tapc_get32(ip + 4);
         c = tapc_get32(ip + 8);
@@ -188,17 +204,17 @@ tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const vo
         ad->tun.remote_net = b;
         ad->tun.remote_mask = c;
         tapc_logf(ad, "tun local=%I network=%I mask=%I", a, b, c, 0);
-        return TAPC_STATUS_SUCCESS;
+        return config_done(ip, in_len, op, out_len, out_written);
 
     case TAP_WIN_IOCTL_PRIORITY_BEHAVIOR:
-        if (need_in(in_len, 4) != TAPC_STATUS_SUCCESS)
-            return TAPC_STATUS_BUFFER_TOO_SMALL;
+        if (in_len < 4)
+            return TAPC_STATUS_INVALID_PARAMETER; /* as 9.x */
         a = get_host32(ip);
         if (a > TAP_PRIORITY_BEHAVIOR_MAX)
             return TAPC_STATUS_INVALID_PARAMETER;
         ad->priority_behavior = a;
         tapc_logf(ad, "priority behavior %u", a, 0, 0, 0);
-        return TAPC_STATUS_SUCCESS;
+        return config_done(ip, in_len, op, out_len, out_written);
 
     default:
         return TAPC_STATUS_INVALID_DEVICE_REQUEST;

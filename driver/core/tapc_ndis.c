@@ -33,6 +33,7 @@ static const uint32_t oids[] = {
     TAPC_OID_GEN_XMIT_ERROR,
     TAPC_OID_GEN_RCV_ERROR,
     TAPC_OID_GEN_RCV_NO_BUFFER,
+    TAPC_OID_GEN_RCV_DISCARDS,
     TAPC_OID_GEN_STATISTICS,
     TAPC_OID_GEN_DIRECTED_BYTES_XMIT,
     TAPC_OID_GEN_DIRECTED_FRAMES_XMIT,
@@ -85,6 +86,12 @@ static uint64_t out_discards(const tapc_stats *s)
     return s->tx_dropped + s->tx_queue_dropped;
 }
 
+/* Frames toward the host not indicated: no receive buffer, or written while paused. */
+static uint64_t in_discards(const tapc_stats *s, const tapc_ndis *nd)
+{
+    return nd->rx_no_buffer + s->rx_paused_drops;
+}
+
 static void put_u32(uint8_t *p, uint32_t v)
 {
     tapc_memcpy(p, &v, 4); /* host order, as NDIS reads a ULONG */
@@ -101,7 +108,7 @@ static void statistics(const tapc_adapter *ad, const tapc_ndis *nd, uint8_t *out
     uint64_t c[TAPC_STATISTICS_COUNTERS];
     unsigned i;
 
-    c[TAPC_IF_IN_DISCARDS] = nd->rx_no_buffer;
+    c[TAPC_IF_IN_DISCARDS] = in_discards(s, nd);
     c[TAPC_IF_IN_ERRORS] = s->rx_errors;
     c[TAPC_IF_HC_IN_OCTETS] = octets(&s->rx);
     c[TAPC_IF_HC_IN_UCAST_PKTS] = s->rx.directed_frames;
@@ -165,6 +172,9 @@ static bool counter_oid(const tapc_adapter *ad, const tapc_ndis *nd, uint32_t oi
         return true;
     case TAPC_OID_GEN_RCV_NO_BUFFER:
         *v = nd->rx_no_buffer;
+        return true;
+    case TAPC_OID_GEN_RCV_DISCARDS:
+        *v = in_discards(s, nd);
         return true;
     case TAPC_OID_GEN_DIRECTED_BYTES_XMIT:
         *v = s->tx.directed_bytes;

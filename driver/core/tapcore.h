@@ -88,11 +88,12 @@ typedef struct tapc_stats {
     tapc_counts rx;            /* frames produced for indication */
     uint64_t tx_dropped;       /* host sends dropped (any TAPC_SEND_DROP_*) */
     uint64_t tx_queue_dropped; /* queued frames dropped to make room (oldest first) */
-    uint64_t rx_errors;        /* application writes refused as malformed */
+    uint64_t rx_errors;        /* application writes refused (short or malformed) */
     uint64_t replies;          /* ARP, DHCP and ND replies produced */
     uint64_t replies_lost;     /* replies that did not fit (options or reply buffer) */
     uint64_t read_too_small;   /* reads failed because the buffer was too small */
     uint64_t flow_holds;       /* times the queue passed the flow-control threshold */
+    uint64_t rx_paused_drops;  /* application writes accepted and dropped while paused */
 } tapc_stats;
 
 typedef struct tapc_config {
@@ -138,7 +139,7 @@ size_t tapc_adapter_size(void);
  * INVALID_PARAMETER when the ring is missing, too small or too large. */
 tapc_status tapc_adapter_init(tapc_adapter *ad, const tapc_config *cfg);
 
-/* Device handle opened (ACCESS_DENIED if one already is): resets TUN and DHCP state. */
+/* Device handle opened (UNSUCCESSFUL if one already is, as 9.x): resets TUN and DHCP state. */
 tapc_status tapc_open(tapc_adapter *ad);
 /* Last handle closed: media disconnect unless always-connected, TUN/DHCP reset, queue
  * dropped, pending reads cancelled (events). */
@@ -172,7 +173,8 @@ tapc_send_action tapc_host_send(tapc_adapter *ad, const uint8_t *frame, size_t l
                                 size_t *reply_len);
 
 /* ReadFile: the oldest queued frame. SUCCESS, PENDING (empty), BUFFER_TOO_SMALL (frame
- * kept), CANCELLED (not open, media disconnected or not D0). */
+ * kept), CANCELLED (not open, media disconnected or not D0), INVALID_PARAMETER for a
+ * zero-length read (never PENDING then: the glue need not queue it). */
 tapc_status tapc_user_read(tapc_adapter *ad, uint8_t *out, size_t cap, size_t *written);
 /* Length of the frame the next read returns (0: none). */
 size_t tapc_user_read_next_len(const tapc_adapter *ad);
@@ -180,8 +182,10 @@ size_t tapc_user_read_next_len(const tapc_adapter *ad);
 /*
  * WriteFile: the frame to indicate (padded to 60) in out[0..*out_len) and its 802.1Q
  * metadata. TAP: >= 14 bytes, a 0x8100 tag moves into vlan. TUN: 20..1500 bytes of IPv4 or
- * IPv6 get an Ethernet header. CANCELLED unless open, connected, D0 and running;
- * INVALID_PARAMETER for malformed frames; BUFFER_TOO_SMALL if cap < the frame.
+ * IPv6 get an Ethernet header. CANCELLED unless open, connected and D0; INVALID_PARAMETER
+ * for a zero-length write; while paused SUCCESS with *out_len 0 (accepted, dropped, counted
+ * in rx_paused_drops); BUFFER_TOO_SMALL for a short write (TAP < 14, TUN < 20);
+ * INVALID_PARAMETER for other malformed frames; BUFFER_TOO_SMALL also if cap < the frame.
  */
 tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uint8_t *out,
                             size_t cap, size_t *out_len, tapc_vlan *vlan);
@@ -189,7 +193,10 @@ tapc_status tapc_user_write(tapc_adapter *ad, const uint8_t *in, size_t len, uin
 /*
  * DeviceIoControl: one of the eleven TAP_WIN_IOCTL_* codes. in and out may be the same
  * (METHOD_BUFFERED system buffer): all input is read before output is written.
- * *out_written is the byte count to return (0 on failure).
+ * *out_written is the byte count to return (0 on failure). The configuration IOCTLs report 1
+ * (the first input byte, copied to out[0] when out_len >= 1) even without an output buffer,
+ * as 9.x does: with METHOD_BUFFERED the I/O manager copies nothing when there is none.
+ * Input shorter than a code needs is INVALID_PARAMETER, as with 9.x.
  */
 tapc_status tapc_ioctl(tapc_adapter *ad, uint32_t flags, uint32_t code, const void *in,
                        size_t in_len, void *out, size_t out_len, size_t *out_written);

@@ -35,7 +35,7 @@ def _short(env: Env, label: str, what: str) -> str | None:
     """One short line per step (``CC     amd64  driver/adapter.c``) unless verbose=1."""
     if env.get("TAP_VERBOSE"):
         return None
-    return f"{label:<6} $TAPARCH  {what}"
+    return f"${{TAP_PROGRESS}}{label:<6} $TAPARCH  {what}"
 
 
 def _action(env: Env, act: Any, label: str, what: str, **kw: Any) -> SCons.Action.Action:
@@ -94,7 +94,10 @@ def _version_res(env: Env, filename: str, kind: str, description: str) -> list[A
     )
     stem = Path(filename).stem
     rc = env.GeneratedFile(f"{stem}-version.rc", text)
-    return env.Command(f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET"))
+    res: list[Any] = env.Command(
+        f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET")
+    )
+    return res
 
 
 def _image(
@@ -121,6 +124,8 @@ def _image(
         CPPPATH=benv[f"TAP_{flags_prefix}_CPPPATH"],
     )
     objects = [benv.Object(s) for s in benv.Flatten(sources)]
+    # Headers a toolchain generates (zig's patched ddk overlay) come before any compile.
+    benv.Depends(objects, benv.get(f"TAP_{flags_prefix}_DEPENDS", []))
     if benv.get("TAP_LIBS_FROM_TABLE"):
         libs = _import_libraries(benv, table, name)
     else:
@@ -128,7 +133,7 @@ def _image(
         benv["TAP_TABLE_LIBS"] = msvc.table_libs(importtable.dlls(table, arch))
     res = _version_res(benv, f"{name}{suffix}", kind, description)
     filename = f"{name}{suffix}"
-    targets = benv.Command(
+    targets: list[Any] = benv.Command(
         [filename, f"{name}.pdb"],
         objects + res + libs + (extra_sources or []),
         [
@@ -181,10 +186,8 @@ def _generated_file_action(target: list[Any], source: list[Any], env: Env) -> in
 def GeneratedFile(env: Env, target: str, text: str) -> list[Any]:
     """A file whose whole content is ``text``; rewritten only when the text changes. A header
     also joins the alias ``headers`` (what `scons compiledb` generates besides the database)."""
-    nodes = env.Command(
-        target,
-        env.Value(text),
-        _action(env, _generated_file_action, "GEN", "$TARGET"),
+    nodes: list[Any] = env.Command(
+        target, env.Value(text), _action(env, _generated_file_action, "GEN", "$TARGET")
     )
     if target.endswith(".h"):
         env.Alias("headers", nodes)
@@ -207,11 +210,10 @@ def InfFile(env: Env, target: str, template: str) -> list[Any]:
     product = env["TAP_PRODUCT"]
     used = inf.used_fields(Path(env.File(template).srcnode().abspath).read_text(encoding="utf-8"))
     signature = env.Value(repr([(n, getattr(product, n)) for n in used]))
-    return env.Command(
-        target,
-        [template, signature],
-        _action(env, _inf_action, "INF", "$TARGET"),
+    nodes: list[Any] = env.Command(
+        target, [template, signature], _action(env, _inf_action, "INF", "$TARGET")
     )
+    return nodes
 
 
 def generate(env: Env) -> None:

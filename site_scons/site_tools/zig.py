@@ -11,7 +11,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import SCons.Action
 from tapbuild import ddkpatch, zig
+from tapbuild.errors import TapError
 
 Env = Any
 
@@ -24,6 +26,31 @@ def _release(target: Any, source: Any, env: Env, for_signature: bool) -> str:
     """``$TAP_ZIG_RELEASE``: the zig release, in build signatures only (empty on the command
     line)."""
     return f"ziglang=={zig.version()}" if for_signature else ""
+
+
+def _write_overlay(target: list[Any], source: list[Any], env: Env) -> int:
+    try:
+        ddkpatch.write_overlay(zig.mingw_include(), Path(target[0].dir.abspath))
+    except TapError as exc:
+        print(f"scons: *** {exc}")
+        return 1
+    return 0
+
+
+def _overlay(env: Env) -> list[Any]:
+    """The patched headers (``build/zig-ddk``): build targets, made once for every arch's
+    environment and only when a compile needs them (``scons -h`` or ``-n`` write nothing)."""
+    out = env.Dir("#build/zig-ddk")
+    targets = [out.File(name) for name in (*ddkpatch.EDITS, ddkpatch.ARCH_HEADER)]
+    if targets[0].has_builder():
+        return targets
+    ddk = zig.mingw_include() / "ddk"
+    sources = [str(ddk / name) for name in ddkpatch.EDITS]
+    sources += [str(ddkpatch.ARCH_HEADER_SOURCE), str(Path(ddkpatch.__file__))]
+    short = None if env.get("TAP_VERBOSE") else "${TAP_PROGRESS}DDK    all    build/zig-ddk"
+    action = SCons.Action.Action(_write_overlay, short or "write_overlay build/zig-ddk")
+    nodes: list[Any] = env.Command(targets, sources, action)
+    return nodes
 
 
 def generate(env: Env) -> None:
@@ -75,7 +102,7 @@ def generate(env: Env) -> None:
     # the include path, for every arch (they change nothing on x86 and x64).
     ddk = zig.mingw_include() / "ddk"
     overlay = env.Dir("#build/zig-ddk")
-    ddkpatch.write_overlay(zig.mingw_include(), Path(overlay.abspath))
+    env["TAP_KERNEL_DEPENDS"] = _overlay(env)  # every kernel object waits for the overlay
     env["TAP_KERNEL_CCFLAGS"] = zig.kernel_flags(arch)
     env["TAP_KERNEL_CPPDEFINES"] = env["TAP_DRIVER_CPPDEFINES"]
     env["TAP_KERNEL_CPPPATH"] = [overlay, str(ddk)]

@@ -74,3 +74,19 @@ def make_dir(path: Path, given_as: str) -> Path:
             "write (made when missing)"
         ) from None
     return path
+
+
+def writable_dir(path: Path, given_as: str) -> Path:
+    """:func:`make_dir`, then proof that a file can be made in it (a permission, a read-only
+    or pseudo file system such as /proc): one line starting with ``given_as`` otherwise."""
+    make_dir(path, given_as)
+    probe = path / f".probe-{os.getpid()}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as exc:
+        raise TapError(
+            f"{given_as}: cannot write in the folder ({exc.strerror}); accepted: a folder you "
+            "can write (made when missing)"
+        ) from None
+    return path

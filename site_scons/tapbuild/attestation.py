@@ -5,7 +5,11 @@ returns is copied over dist/ (an overlay: files the zips do not carry, such as t
 tapinstall.exe signed before the submission, stay). Unlike it, nothing is written until
 every entry of every zip has been checked: an absolute path, a drive letter or stream name
 (``:``), a ``..`` component (with ``/`` or ``\\`` separators), a symbolic link or other
-special entry, an encrypted entry or a name Windows cannot hold refuses the whole run.
+special entry, an encrypted entry, a name Windows cannot hold (a reserved device name such as
+``CON`` or ``com1.txt``, a trailing dot or space, which Windows drops so that ``tap0901.sys.``
+would overwrite ``tap0901.sys``), two entries Windows would take for one name, or a zip
+without a single file under ``drivers/`` refuses the whole run. Names are compared as Windows
+compares them: case-blind, trailing dots and spaces ignored.
 
 dist/ is updated in one transaction (:func:`tapbuild.transaction.update_dir`). Before it is
 replaced, the previous dist/ is copied to ``dist.<unix time>``; and the result must hold, in
@@ -20,22 +24,27 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapbuild import atomic
+from tapbuild import atomic, scratch
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
-from tapbuild.transaction import backup_path, update_dir
+from tapbuild.transaction import backup_path, tx_prefix, update_dir
 from tapbuild.verification import Expectations, verify_files
 
 DRIVERS = "drivers"
 TAPINSTALL = "tapinstall.exe"
 MAX_TOTAL_BYTES = 2 << 30  # what the zips may unpack to, together
 _WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f]')
+# Device names Windows reserves, also with an extension ("nul.txt" is NUL): Microsoft's
+# "Naming Files, Paths, and Namespaces" (COM0-9, LPT0-9 and the superscript digits) and
+# CreateFile's console names.
+_WINDOWS_RESERVED = re.compile(
+    r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])"
+)
 _FILE_ATTRIBUTE_REPARSE_POINT = 0x400
 _ENCRYPTED = 0x1
 _ACCEPTED = "accepted: plain files and folders with relative names; nothing was extracted"
@@ -59,6 +68,18 @@ class Item:
     mtime: int  # from the entry's date (taken as UTC, so extraction is reproducible)
 
 
+def windows_key(part: str) -> str:
+    """A name as Windows compares it: trailing dots and spaces dropped, each character
+    upper-cased on its own (NTFS's upcase table maps one character to one, so "ß" stays)."""
+    return "".join(u if len(u := c.upper()) == 1 else c for c in part.rstrip(". "))
+
+
+def reserved_name(part: str) -> bool:
+    """Whether Windows takes ``part`` for a device (CON, nul.txt, COM1, LPT¹ ...)."""
+    stem = part.split(".", 1)[0].rstrip(" ")
+    return _WINDOWS_RESERVED.fullmatch(windows_key(stem)) is not None
+
+
 def entry_parts(name: str) -> tuple[str, ...]:
     """The components of a zip entry name, or TapError (without the zip's name) when the
     name could escape the destination or cannot exist on Windows."""
@@ -76,6 +97,18 @@ def entry_parts(name: str) -> tuple[str, ...]:
         raise TapError(
             f"{name!r} has a character Windows file names cannot hold "
             '(control characters or <>:"|?*; a ":" would name a drive or a stream)'
+        )
+    bad = next((p for p in parts if p.endswith((".", " "))), None)
+    if bad is not None:
+        raise TapError(
+            f"{name!r} has a name ending in a dot or a space, which Windows drops "
+            f"({bad!r} would be {bad.rstrip('. ')!r})"
+        )
+    bad = next((p for p in parts if reserved_name(p)), None)
+    if bad is not None:
+        raise TapError(
+            f"{name!r} uses {bad!r}, a device name Windows reserves (CON, PRN, AUX, NUL, "
+            "COM0-9, LPT0-9, CONIN$, CONOUT$, with or without an extension)"
         )
     return parts
 
@@ -119,6 +152,7 @@ def plan(zips: Sequence[Path]) -> list[Item]:
             raise TapError(f"{z}: not a readable zip file ({exc})") from None
         seen: dict[tuple[str, ...], str] = {}
         found = False
+        files = 0
         for index, info in enumerate(infos):
             name = info.orig_filename
             if "\0" in name:
@@ -130,20 +164,30 @@ def plan(zips: Sequence[Path]) -> list[Item]:
             why = _entry_kind(info)
             if why is not None:
                 raise TapError(f"{z}: entry {name!r} is {why}; {_ACCEPTED}")
-            if not parts or parts[0].casefold() != DRIVERS:
+            if not parts or windows_key(parts[0]) != DRIVERS.upper():
                 continue
             found = True
-            key = tuple(p.casefold() for p in parts)
+            key = tuple(windows_key(p) for p in parts)
             if key in seen and not info.is_dir():
-                raise TapError(f"{z}: {name!r} appears twice; nothing was extracted")
+                other = "" if seen[key] == name else f" (as {seen[key]!r})"
+                raise TapError(
+                    f"{z}: {name!r} appears twice{other}, Windows names being case-blind; "
+                    "nothing was extracted"
+                )
             seen[key] = name
             total += info.file_size
             if len(parts) > 1:
                 items.append(Item(z, index, name, parts[1:], info.is_dir(), _mtime(info)))
+                files += not info.is_dir()
         if not found:
             raise TapError(
                 f"{z}: no {DRIVERS}/ folder; expected a zip of attestation-signed drivers "
                 "downloaded from Partner Center"
+            )
+        if not files:
+            raise TapError(
+                f"{z}: its {DRIVERS}/ folder holds no files; expected a zip of "
+                "attestation-signed drivers downloaded from Partner Center; nothing was extracted"
             )
         if total > MAX_TOTAL_BYTES:
             raise TapError(f"{z}: the zips unpack to more than {MAX_TOTAL_BYTES >> 30} GiB")
@@ -153,9 +197,9 @@ def plan(zips: Sequence[Path]) -> list[Item]:
 
 def _check_shape(items: Sequence[Item]) -> None:
     """No path may be a file for one entry and a folder for another (case-blind, as Windows)."""
-    files = {tuple(p.casefold() for p in i.parts): i for i in items if not i.is_dir}
+    files = {tuple(windows_key(p) for p in i.parts): i for i in items if not i.is_dir}
     for i in items:
-        key = tuple(p.casefold() for p in i.parts)
+        key = tuple(windows_key(p) for p in i.parts)
         for n in range(1, len(key) if not i.is_dir else len(key) + 1):
             clash = files.get(key[:n])
             if clash is not None and clash is not i:
@@ -170,9 +214,9 @@ def _child(parent: Path, name: str) -> Path:
     exact = parent / name
     if exact.exists() or not parent.is_dir():
         return exact
-    folded = name.casefold()
+    key = windows_key(name)
     for c in parent.iterdir():
-        if c.name.casefold() == folded:
+        if windows_key(c.name) == key:
             return c
     return exact
 
@@ -255,12 +299,12 @@ def tapinstall_problems(
 def backup_copy(dist: Path, now: float | None = None) -> Path:
     """Copy ``dist`` to ``dist.<unix time>`` (the next free second when taken); return it."""
     backup = backup_path(dist, now)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{dist.name}.tx-", dir=dist.parent))
+    tx = scratch.make(dist.parent, tx_prefix(dist))
     try:
-        shutil.copytree(dist, scratch / "copy", symlinks=True, copy_function=shutil.copy2)
-        os.rename(scratch / "copy", backup)
+        shutil.copytree(dist, tx / "copy", symlinks=True, copy_function=shutil.copy2)
+        os.rename(tx / "copy", backup)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(tx, ignore_errors=True)
     return backup
 
 
@@ -277,14 +321,15 @@ def extract(
     items = plan([Path(z) for z in zips])
     dist = Path(dist).absolute()
     if dist.is_symlink() or (dist.exists() and not dist.is_dir()):
-        raise TapError(f"{dist}: not a directory; give --dist a folder")
+        raise TapError(f"--dist {dist}: not a directory; accepted: a folder (made when missing)")
+    atomic.make_dir(dist.parent, f"--dist {dist}")
     if dist.is_dir():
         check_destination(items, dist)
     for p in ca:
         if not Path(p).is_file():
             raise TapError(f"--ca {p}: no such certificate file")
     backup: Path | None = None
-    with update_dir(dist) as work:
+    with update_dir(dist, log, f"--dist {dist}") as work:
         count = _write(items, work)
         log(f"extracted {count} files from {len(zips)} zip(s)")
         problems = tapinstall_problems(work, ca, environ)

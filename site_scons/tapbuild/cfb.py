@@ -63,9 +63,9 @@ def read(data: bytes) -> CompoundFile:
     difat = [x for x in struct.unpack_from("<109I", data, 76) if x != FREESECT]
     s = first_difat
     for _ in range(n_difat):
-        entries = struct.unpack(f"<{size // 4}I", sector(s))
-        difat += [x for x in entries[:-1] if x != FREESECT]
-        s = entries[-1]
+        difat_sector = struct.unpack(f"<{size // 4}I", sector(s))
+        difat += [x for x in difat_sector[:-1] if x != FREESECT]
+        s = difat_sector[-1]
     fat: list[int] = []
     for fs in difat[:n_fat]:
         fat += struct.unpack(f"<{size // 4}I", sector(fs))

@@ -20,7 +20,7 @@ TUN, P2P, DHCP, DHCP_FAR, CLOSED, PAUSED = 0x01, 0x02, 0x04, 0x08, 0x40, 0x80
 def _csum(data: bytes) -> int:
     if len(data) % 2:
         data += b"\0"
-    s = sum(struct.unpack(f">{len(data) // 2}H", data))
+    s: int = sum(struct.unpack(f">{len(data) // 2}H", data))
     while s >> 16:
         s = (s & 0xFFFF) + (s >> 16)
     return ~s & 0xFFFF

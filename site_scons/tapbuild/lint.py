@@ -1,4 +1,5 @@
-"""The project's own checks of its sources: ruff for Python, clang-format for C."""
+"""The project's own checks of its sources: ruff and mypy for Python, clang-format for C, zizmor
+for the GitHub workflows."""
 
 from __future__ import annotations
 
@@ -17,13 +18,25 @@ def c_sources(root: Path = ROOT) -> list[Path]:
     return tracked_files(root, "*.c", "*.h")
 
 
-def clang_format() -> str:
-    """The pinned clang-format from PyPI (the `test` extra), else one on PATH."""
-    here = Path(sys.executable).parent / "clang-format"
-    found = str(here) if here.is_file() else shutil.which("clang-format")
+def pinned_tool(name: str) -> str:
+    """A program the `test` extra pins (clang-format, zizmor): next to this interpreter, else
+    on PATH."""
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.is_file() else shutil.which(name)
     if not found:
-        raise TapError("clang-format not found; install the test extra: pip install -e '.[test]'")
+        raise TapError(f"{name} not found; install the test extra: pip install -e '.[test]'")
     return found
+
+
+def mypy(*paths: Path, root: Path = ROOT) -> list[str]:
+    """mypy with the project's strict config (pyproject.toml) over ``paths``."""
+    config = str(root / "pyproject.toml")
+    return [sys.executable, "-m", "mypy", "--config-file", config, *map(str, paths)]
+
+
+def zizmor(workflows: Path) -> list[str]:
+    """zizmor's offline audits of a folder of GitHub workflows."""
+    return [pinned_tool("zizmor"), "--offline", "--no-progress", str(workflows)]
 
 
 def commands(root: Path = ROOT) -> list[list[str]]:
@@ -31,5 +44,7 @@ def commands(root: Path = ROOT) -> list[list[str]]:
     return [
         [sys.executable, "-m", "ruff", "check", str(root)],
         [sys.executable, "-m", "ruff", "format", "--check", str(root)],
-        [clang_format(), "--dry-run", "--Werror", *map(str, c_sources(root))],
+        mypy(root / "site_scons", root / "noxfile.py", root=root),
+        zizmor(root / ".github" / "workflows"),
+        [pinned_tool("clang-format"), "--dry-run", "--Werror", *map(str, c_sources(root))],
     ]

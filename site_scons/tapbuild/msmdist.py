@@ -4,15 +4,16 @@ The win7 dist (cross-signed, EV) gives ``<arch>/`` for i386 and amd64; the win10
 (attestation-signed by Microsoft) gives ``<arch>/win10/`` for i386, amd64 and arm64 and
 ``include/tap-windows.h``. Neither copy keeps tapinstall.exe (the modules install the driver
 themselves). An existing dist/ is kept as ``dist.<unix time>``; the new one appears in one
-rename, so a failure leaves dist/ as it was.
+rename, so a failure leaves dist/ as it was. It is built in ``.dist.msm-<pid>-*`` beside it,
+removed on every way out (SIGTERM included) and by the next run after a crash.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
+from tapbuild import atomic, scratch
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import PackageNames
 from tapbuild.transaction import backup_path, install_dir
@@ -54,7 +55,12 @@ def _copy_arch(src: Path, dst: Path) -> None:
 
 
 def prepare(
-    win7: Path, win10: Path, dist: Path, names: PackageNames, now: float | None = None
+    win7: Path,
+    win10: Path,
+    dist: Path,
+    names: PackageNames,
+    now: float | None = None,
+    log: scratch.Log | None = None,
 ) -> Path | None:
     """Write the MSM layout to ``dist``; return where the previous dist/ went (or None)."""
     check_signed_dist("win7", win7, names, WIN7_ARCHES)
@@ -62,10 +68,13 @@ def prepare(
     header = win10 / "include" / "tap-windows.h"
     if not header.is_file():
         raise TapError(f"--win10 {win10}: missing include/tap-windows.h")
+    given = f"--dist {dist}"
     dist = dist.absolute()
-    dist.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{dist.name}.msm-", dir=dist.parent))
-    try:
+    if dist.is_symlink() or (dist.exists() and not dist.is_dir()):
+        raise TapError(f"{given}: not a directory; accepted: a folder (replaced, the old one kept)")
+    atomic.make_dir(dist.parent, given)
+    with scratch.folder(dist.parent, f".{dist.name}.msm-", log, given, "MSM layout") as tx:
+        work = tx / dist.name
         for a in WIN7_ARCHES:
             _copy_arch(win7 / a, work / a)
         for a in WIN10_ARCHES:
@@ -73,5 +82,3 @@ def prepare(
         (work / "include").mkdir()
         shutil.copy2(header, work / "include" / "tap-windows.h")
         return install_dir(work, dist, backup_path(dist, now))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)

@@ -49,6 +49,7 @@ def package_main(argv: Sequence[str], log: Log = print) -> Path:
     signcli.add_trust_arguments(p)
     args = p.parse_args(list(argv))
     names = load_names(args.override)
+    arches = _arches(args.arch)
     sign = signing_hook(signcli.output_options(args), log)
     log(f"# makensis: {names.installer_file} for {args.arch} from {args.dist}")
     out = nsis.build(
@@ -56,8 +57,9 @@ def package_main(argv: Sequence[str], log: Log = print) -> Path:
         args.dist,
         args.out,
         ROOT / "build" / "package",
-        _arches(args.arch),
+        arches,
         sign_command=sign,
+        log=log,
     )
     log(f"wrote {out}")
     return out
@@ -74,7 +76,7 @@ def prepare_msm_main(argv: Sequence[str], log: Log = print) -> Path:
     args = p.parse_args(list(argv))
     names = load_names(args.override)
     log(f"# MSM layout from {args.win7} (win7) and {args.win10} (win10) into {args.dist}")
-    backup = msmdist.prepare(args.win7, args.win10, args.dist, names)
+    backup = msmdist.prepare(args.win7, args.win10, args.dist, names, log=log)
     if backup is not None:
         log(f"previous dist kept as {backup}")
     log(f"wrote {args.dist}")
@@ -85,7 +87,7 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     """nox -s package-msm [-- --dist DIR --dll-dir DIR --out DIR --arch LIST --writer W]."""
     import os
 
-    from tapbuild import msm, msmwrite, wix
+    from tapbuild import atomic, msm, msmwrite, wix
 
     p = _parser("nox -s package-msm --", "Build the merge modules from the MSM dist/ layout.")
     p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the layout prepare-msm wrote")
@@ -105,11 +107,13 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     )
     args = p.parse_args(list(argv))
     names = load_names(args.override)
+    arches = _arches(args.arch)
+    out_dir = atomic.writable_dir(args.out.absolute(), f"--out {args.out}").resolve()
     written = []
-    for arch in _arches(args.arch):
+    for arch in arches:
         dll = args.dll_dir / arch / "installer" / "tapmsi.dll"
         module = msm.describe(names, args.dist, dll, arch)
-        out = args.out.resolve() / names.msm_file(arch)
+        out = out_dir / names.msm_file(arch)
         log(f"# {args.writer}: {out.name}")
         if args.writer == "wix":
             wix.build(module, out, ROOT / "build" / "package" / "wix")
@@ -120,12 +124,13 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     return written
 
 
-def signing_hook(options: SignOptions, log: Log) -> list[str] | None:
-    """The command makensis runs to sign the installer and the uninstaller, or None.
+def signing_hook(options: SignOptions, log: Log) -> Callable[[Path], list[str]] | None:
+    """What makes the command makensis runs to sign the installer and the uninstaller (given
+    makensis's private folder, where a password is handed over), or None.
 
     Signing belongs to tapbuild's signing modules: when their credentials are configured
-    (environment variables, never arguments), this returns a command that signs one file in
-    place; otherwise the installer is built unsigned.
+    (environment variables, never arguments), the command signs one file in place;
+    otherwise the installer is built unsigned.
     """
     from tapbuild import signhook
 
@@ -133,7 +138,7 @@ def signing_hook(options: SignOptions, log: Log) -> list[str] | None:
         log("signing credentials not set: installer and uninstaller stay unsigned")
         return None
     log("signing installer and uninstaller")
-    return signhook.command(options)
+    return lambda private: signhook.command(options, private)
 
 
 __all__ = ["ARCHES", "package_main", "package_msm_main", "prepare_msm_main", "signing_hook"]

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pefile
+from typing import TYPE_CHECKING
 
 from tapbuild.arch import Arch
 from tapbuild.errors import TapError
 from tapbuild.imports import Import, expected_imports, for_arch, windows_name
+
+if TYPE_CHECKING:
+    import pefile  # imported where an image is opened: a no-op build never loads it
 
 SUBSYSTEM_NATIVE = 1
 SUBSYSTEM_WINDOWS_GUI = 2
@@ -74,6 +76,8 @@ def check_machine(path: Path, arch: Arch, pe: pefile.PE | None = None) -> None:
 
 
 def _open(path: Path) -> pefile.PE:
+    import pefile
+
     try:
         return pefile.PE(str(path), fast_load=False)
     except (OSError, pefile.PEFormatError) as exc:

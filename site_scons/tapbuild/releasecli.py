@@ -12,6 +12,7 @@ from typing import NoReturn
 from tapbuild import attestation, devinstall, signcli, submission
 from tapbuild.arch import parse_arches
 from tapbuild.errors import TapError
+from tapbuild.pkgnames import load_names
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("submission", "extract", "devinstall")
@@ -28,7 +29,12 @@ def _parser(command: str) -> argparse.ArgumentParser:
     p = _Parser(prog=command, description=f"nox -s {command} -- [options]")
     p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder")
     if command == "submission":
-        p.add_argument("--name", default=submission.DEFAULT_NAME, help="cabinet name stem")
+        p.add_argument(
+            "--name",
+            help=f"cabinet name stem (default: {submission.DEFAULT_NAME}, and with an "
+            f"--override's component id ID: {submission.DEFAULT_NAME}-ID)",
+        )
+        p.add_argument("--override", type=Path, help="the version override dist/ was built with")
         p.add_argument("--out", type=Path, default=ROOT, help="where the cabinets go")
         p.add_argument("--arch", help="architectures (default: every one in dist/)")
         signcli.add_proxy_argument(p)
@@ -62,7 +68,11 @@ def main(command: str, argv: Sequence[str], log: Log = print) -> None:
     if command == "submission":
         arches = [a.name for a in parse_arches(ns.arch, "--arch ")] if ns.arch else None
         options = signcli.output_options(ns)
-        made = submission.make(dist, ns.out.resolve(), ns.name, arches, options=options, log=log)
+        names = load_names(ns.override)
+        name = submission.default_name(names) if ns.name is None else ns.name
+        made = submission.make(
+            dist, ns.out.resolve(), name, arches, options=options, log=log, names=names
+        )
         log("wrote " + ", ".join(str(p) for p in made))
     elif command == "extract":
         backup = attestation.extract(ns.zips, dist, ns.ca, log=log)

@@ -6,6 +6,10 @@ makecab for). The cabinets are deterministic: files in name order, all dated
 ``SOURCE_DATE_EPOCH`` (or 2000-01-01, as the tarball). When signing credentials are set they
 are signed, timestamped and verified through :mod:`tapbuild.signing` — Partner Center
 rejects unsigned cabinets. All cabinets appear together or none does.
+
+With a version override whose component id is not version.py's, the default name gains the
+id (``tap-windows6-tapoas6-amd64.cab``), as the installers and merge modules do, and every
+architecture folder must hold that id's driver.
 """
 
 from __future__ import annotations
@@ -13,13 +17,12 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tapbuild import archive, atomic, cabinet, signhook, signing
+from tapbuild import archive, atomic, cabinet, scratch, signhook, signing
 from tapbuild.errors import TapError, naming
+from tapbuild.pkgnames import PackageNames, load_names
 
 DEFAULT_NAME = "tap-windows6"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -38,6 +41,13 @@ def check_name(name: str) -> str:
             "(1-64, not starting with '.', '_' or '-')"
         )
     return name
+
+
+def default_name(names: PackageNames) -> str:
+    """``tap-windows6``, or ``tap-windows6-<id>`` for another component id than version.py's."""
+    if names.component_id != load_names().component_id:
+        return f"{DEFAULT_NAME}-{names.component_id}"
+    return DEFAULT_NAME
 
 
 def cabinet_name(name: str, arch: str) -> str:
@@ -93,32 +103,45 @@ def make(
     options: signing.SignOptions | None = None,
     environ: Mapping[str, str] | None = None,
     log: Log = _quiet,
+    names: PackageNames | None = None,
 ) -> list[Path]:
     """Write the submission cabinets of ``dist`` into ``out_dir``; return their paths.
 
-    ``sign`` None means: sign when credentials are set in the environment.
+    ``sign`` None means: sign when credentials are set in the environment. With ``names``,
+    every architecture folder must hold their component id's driver.
     """
     check_name(name)
     if not dist.is_dir():
         raise TapError(f"{dist}: no such directory; build dist/ first (scons)")
     dirs = _arch_dirs(dist, arches)
+    if names is not None:
+        sys_name = f"{names.component_id}.sys"
+        for d in dirs:
+            if not (d / sys_name).is_file():
+                raise TapError(
+                    f"{d}: no {sys_name}; give the --override dist/ was built with (its "
+                    "component id names the driver)"
+                )
     atomic.make_dir(out_dir, f"--out {out_dir}")  # as nox -s package makes its --out
     if sign is None:
         sign = signhook.configured(environ)
     when = cabinet_date()
-    scratch = Path(tempfile.mkdtemp(prefix=".submission.tx-", dir=out_dir))
-    try:
+    # made in .submission.tx-<pid>-*, removed however the run ends (and after a crash, by
+    # the next run)
+    with scratch.folder(
+        out_dir, ".submission.tx-", log, f"--out {out_dir}", "submission folder"
+    ) as tx:
         made: list[Path] = []
         for d in dirs:
-            cab = cabinet.write(scratch / cabinet_name(name, d.name), members(d), when)
+            cab = cabinet.write(tx / cabinet_name(name, d.name), members(d), when)
             log(f"{cab.name}: {len(cabinet.read_file(cab))} files from {d}")
             made.append(cab)
         if sign:
 
             def named(line: str) -> None:  # the cabinets' final place, not the scratch folder
-                log(line.replace(str(scratch), str(out_dir)))
+                log(line.replace(str(tx), str(out_dir)))
 
-            with naming(scratch, out_dir):
+            with naming(tx, out_dir):
                 signing.sign_files(made, options or signing.SignOptions(), environ, named)
         else:
             log(
@@ -129,5 +152,3 @@ def make(
         for cab, dst in zip(made, final, strict=True):
             os.replace(cab, dst)
         return final
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)

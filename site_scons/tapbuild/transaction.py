@@ -18,6 +18,9 @@ Rules for callers:
   that look at timestamps (SCons) see untouched files as untouched.
 - One update of a directory at a time: a second ``update_dir`` of the same directory while
   one is open raises :class:`TapError` instead of waiting (POSIX; advisory lock).
+- The copy is ``.<name>.tx-<pid>-<random>`` beside the directory. SIGTERM, like Ctrl-C,
+  removes it before the process ends; a copy a crash left (``kill -9``) is removed, with a
+  line saying so, by the next update of the same directory once its owner process is gone.
 
 The swap is one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames
 (original -> backup, copy -> original) with the backup renamed back if the second fails.
@@ -37,25 +40,36 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tapbuild import scratch
 from tapbuild.errors import TapError, naming
 
-__all__ = ["backup_path", "install_dir", "update_dir"]
+__all__ = ["backup_path", "install_dir", "tx_prefix", "update_dir"]
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
 @contextlib.contextmanager
-def update_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a working copy of directory ``path``; swap it in on success, drop it on failure."""
+def update_dir(
+    path: str | os.PathLike[str],
+    log: scratch.Log | None = None,
+    given_as: str | None = None,
+) -> Iterator[Path]:
+    """Yield a working copy of directory ``path``; swap it in on success, drop it on failure.
+    ``log`` hears about stale copies removed (default: stderr); ``given_as`` (``"--dist DIR"``)
+    starts the error line when no copy can be made beside ``path``."""
     target = Path(path).resolve()
     if target.exists() and not target.is_dir():
         raise TapError(f"{target}: not a directory; a transaction updates a directory tree")
     parent = target.parent
     if not parent.is_dir():
         raise TapError(f"{parent}: no such directory; create it before updating {target.name}/")
-    with _exclusive(target):
-        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.tx-", dir=parent))
-        work = scratch / target.name
+    prefix = tx_prefix(target)
+    with _exclusive(target) as locked, scratch.terminating():
+        # Holding the lock, no other process is updating this directory: a copy whose owner
+        # is gone, or (with the lock) one of an older run naming no owner, is stale.
+        scratch.remove_stale(parent, prefix, log, "transaction folder", unowned_are_stale=locked)
+        tx = scratch.make(parent, prefix, given_as)
+        work = tx / target.name
         try:
             if target.exists():
                 shutil.copytree(target, work, symlinks=True, copy_function=shutil.copy2)
@@ -63,9 +77,14 @@ def update_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
                 work.mkdir()
             with naming(work, target):
                 yield work
-            _swap_in(work, target, scratch)
+            _swap_in(work, target, tx)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(tx, ignore_errors=True)
+
+
+def tx_prefix(target: Path) -> str:
+    """The name prefix of ``target``'s transaction folders (``.dist.tx-``)."""
+    return f".{target.name}.tx-"
 
 
 def backup_path(path: Path, now: float | None = None) -> Path:
@@ -77,11 +96,11 @@ def backup_path(path: Path, now: float | None = None) -> Path:
     return backup
 
 
-def _swap_in(work: Path, target: Path, scratch: Path) -> None:
-    """Make ``work`` the new ``target``; the old tree ends up inside ``scratch``."""
+def _swap_in(work: Path, target: Path, tx: Path) -> None:
+    """Make ``work`` the new ``target``; the old tree ends up inside ``tx``."""
     if target.exists() and _exchange(work, target):
-        return  # the old tree is now at ``work``, inside scratch
-    install_dir(work, target, scratch / "old")
+        return  # the old tree is now at ``work``, inside tx
+    install_dir(work, target, tx / "old")
 
 
 def install_dir(work: Path, target: Path, backup: Path) -> Path | None:
@@ -117,11 +136,12 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _exclusive(target: Path) -> Iterator[None]:
+def _exclusive(target: Path) -> Iterator[bool]:
+    """Hold the update lock of ``target``; yields whether a lock is held (POSIX)."""
     try:
         import fcntl
     except ImportError:  # Windows: no advisory lock; one process at a time is the rule
-        yield
+        yield False
         return
     key = hashlib.sha256(os.fsencode(target)).hexdigest()[:16]
     lock_path = Path(tempfile.gettempdir()) / f"tapbuild-update-{key}.lock"
@@ -134,6 +154,6 @@ def _exclusive(target: Path) -> Iterator[None]:
                 f"{target}: another update of this directory is in progress; "
                 "run one signing or packaging step at a time"
             ) from None
-        yield
+        yield True
     finally:
         os.close(fd)

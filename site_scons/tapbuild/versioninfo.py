@@ -147,7 +147,7 @@ def _read_module(path: Path) -> dict[str, tuple[Any, int]]:
             targets = [node.target]
         for t in targets:
             if isinstance(t, ast.Name):
-                lines[t.id] = node.lineno
+                lines[t.id] = t.lineno
     namespace: dict[str, Any] = {"__file__": str(path), "__name__": "tap_version_override"}
     try:
         exec(compile(tree, str(path), "exec"), namespace)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import sys
 from functools import cache
@@ -33,7 +32,11 @@ def command() -> list[str]:
 def version() -> str:
     """The installed ziglang release: it decides what every compile and link produces (asked
     once per run: every command's build signature names it)."""
-    package_dir()
+    found = sorted(package_dir().parent.glob("ziglang-*.dist-info"))
+    if len(found) == 1:  # the installed wheel's own record, without importing importlib.metadata
+        return found[0].name.removeprefix("ziglang-").removesuffix(".dist-info")
+    import importlib.metadata
+
     return importlib.metadata.version("ziglang")
 
 

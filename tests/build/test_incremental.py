@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import pty
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -102,3 +106,68 @@ def test_shared_cache_dir(make_tree: Callable[[str], Path], tmp_path: Path) -> N
     assert (second / "dist" / "i386" / "tap0901.sys").read_bytes() == (
         first / "dist" / "i386" / "tap0901.sys"
     ).read_bytes()
+
+
+def test_same_second_edit_rebuilds_and_a_touch_does_not(tree: Path) -> None:
+    """The content-timestamp decider: timestamps are compared at full resolution, so an edit
+    that keeps the size and lands in the same second as the file's last build still rebuilds;
+    a new timestamp on the same content rebuilds nothing."""
+    path = tree / "driver" / "driver.c"
+    second = int(time.time()) + 10
+    text = path.read_text()
+    path.write_text(f"{text}/* a */\n")
+    os.utime(path, ns=(second * 10**9 + 100_000_000,) * 2)
+    scons(tree, "-j2", f"arch={ARCHES}")
+    path.write_text(f"{text}/* b */\n")  # the same size
+    os.utime(path, ns=(second * 10**9 + 200_000_000,) * 2)  # the same second
+    steps = scons(tree, "-j2", f"arch={ARCHES}").steps
+    compiled = sorted(s.split()[1:] for s in steps if s.startswith("CC "))
+    assert compiled == [["amd64", "driver/driver.c"], ["arm64", "driver/driver.c"]]
+    os.utime(path, (second + 20, second + 20))  # touched: the content decides
+    assert scons(tree, f"arch={ARCHES}").steps == []
+
+
+def test_help_and_dry_run_write_nothing(make_tree: Callable[[str], Path]) -> None:
+    """`scons -h` and `scons -n` leave the tree as it was: zig's patched ddk headers are a
+    build target, not written while the tool is set up."""
+    t = make_tree("dry")
+    scons(t, "-h")
+    scons(t, "-n", "-j2")
+    assert not (t / "build").exists() and not (t / "dist").exists()
+
+
+def _scons_on_a_terminal(tree: Path, *args: str) -> list[str]:
+    """scons with its output on a pseudo-terminal, as a developer runs it: its lines."""
+    main, sub = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "SCons", "-Q", "-C", str(tree), *args],
+        stdout=sub, stderr=sub, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.close(sub)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert proc.wait(timeout=600) == 0, b"".join(chunks).decode()
+    return b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+
+
+def test_progress_on_a_terminal(tree: Path) -> None:
+    """On a terminal each step is numbered [n/N], n climbing to N; in a log (every other test
+    here) the lines are as they were."""
+    path = tree / "driver" / "core" / "tapc_text.c"
+    path.write_text(path.read_text() + "/* progress */\n")
+    lines = [line for line in _scons_on_a_terminal(tree, "-j2", f"arch={ARCHES}") if "] " in line]
+    numbered = [re.fullmatch(r"\[ *(\d+)/(\d+)\] (\S+) .*", line) for line in lines]
+    assert numbered and all(numbered), lines
+    done = [int(m.group(1)) for m in numbered if m]
+    (total,) = {int(m.group(2)) for m in numbered if m}
+    assert done == sorted(done) and done[-1] == total, lines
+    labels = [m.group(3) for m in numbered if m]
+    assert labels.count("CC") == 2 and labels[-1] == "TAR", labels

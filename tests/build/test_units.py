@@ -108,7 +108,10 @@ def test_inf_identity(arch: str) -> None:
     assert service["LoadOrderGroup"] == "NDIS"
     assert service["ServiceBinary"] == "%12%\\tap0901.sys"
     ndi = " ".join(s["TapNdi"])
-    assert 'UpperRange, 0, "ndis5"' in ndi and 'LowerRange, 0, "ethernet"' in ndi
+    assert 'UpperRange,   0, "ndis5"' in ndi and 'LowerRange,   0, "ethernet"' in ndi
+    assert (
+        'Manufacturer, 0, "%Provider%"' in ndi and 'ProductName,  0, "%DeviceDescription%"' in ndi
+    )
     params = "\n".join(s["TapParameters"])
     for expected in [
         'MTU,                 Type,      0, "int"', 'MTU,                 Default,   0, "1500"',
@@ -118,7 +121,7 @@ def test_inf_identity(arch: str) -> None:
         'NetworkAddress,      Optional,  0, "1"', 'AllowNonAdmin,       Default,   0, "1"',
     ]:  # fmt: skip
         assert expected in params, expected
-    assert s["TapLegacy"] == ["HKR, , MAC"]
+    assert s["TapLegacy"] == ["HKR, Ndi\\params\\MAC"]
     strings = "\n".join(s["Strings"])
     assert 'DeviceDescription = "TAP-Windows Adapter V9"' in strings
     assert 'Provider          = "TAP-Windows Provider V9"' in strings

@@ -14,12 +14,12 @@ LIB_DEBUG = ROOT / "build/host/core-debug/libtapcore-debug.so"
 SUCCESS = 0x00000000
 PENDING = 0x00000103
 NO_MORE_ENTRIES = 0x8000001A
+UNSUCCESSFUL = 0xC0000001
 INVALID_PARAMETER = 0xC000000D
 INVALID_DEVICE_REQUEST = 0xC0000010
-ACCESS_DENIED = 0xC0000022
+ACCESS_DENIED = 0xC0000022  # the I/O manager's, for an open the device's ACL refuses
 BUFFER_TOO_SMALL = 0xC0000023
 CANCELLED = 0xC0000120
-INVALID_DEVICE_STATE = 0xC0000184
 
 # tapc_send_action
 QUEUED, REPLY, CONSUMED, DROP_NOT_OPEN, DROP_FILTERED, DROP_INVALID = range(6)
@@ -80,6 +80,7 @@ class Stats(C.Structure):
         ("replies_lost", C.c_uint64),
         ("read_too_small", C.c_uint64),
         ("flow_holds", C.c_uint64),
+        ("rx_paused_drops", C.c_uint64),
     ]
 
 
@@ -168,6 +169,7 @@ class Adapter:
         cfg.flow_threshold = flow_threshold
         self.init_status = lib.tapc_adapter_init(self.mem, C.byref(cfg))
         self.mac = mac_bytes(mac)
+        self.returned = 0
         self.peer = self.mac[:2] + bytes([(self.mac[2] + 1) & 0xFF]) + self.mac[3:]
 
     @property
@@ -222,14 +224,18 @@ class Adapter:
         self, code: int, inp: bytes = b"", out_len: int = 0, flags: int = 0, alias: bool = False
     ) -> tuple[int, bytes]:
         """DeviceIoControl; alias=True passes one buffer as both input and output, as the
-        METHOD_BUFFERED system buffer is."""
+        METHOD_BUFFERED system buffer is. Returns the status and the bytes the caller's output
+        buffer receives; the byte count (BytesReturned) is left in self.returned: the
+        configuration IOCTLs report 1 even without an output buffer, as 9.x does."""
         written = C.c_size_t(0xDEAD)
         if alias:
             buf = C.create_string_buffer(bytes(inp), max(len(inp), out_len, 1))
             st = self.lib.tapc_ioctl(
                 self.mem, flags, code, buf, len(inp), buf, out_len, C.byref(written)
             )
-            return int(st), buf.raw[: written.value]
+            self.returned = written.value
+            assert written.value <= max(out_len, 1)
+            return int(st), buf.raw[: min(written.value, out_len)]
         inb = C.create_string_buffer(bytes(inp), max(len(inp), 1))
         outb = C.create_string_buffer(max(out_len, 1))
         st = self.lib.tapc_ioctl(
@@ -242,8 +248,9 @@ class Adapter:
             out_len,
             C.byref(written),
         )
-        assert written.value <= out_len
-        return int(st), outb.raw[: written.value]
+        self.returned = written.value
+        assert written.value <= max(out_len, 1)
+        return int(st), outb.raw[: min(written.value, out_len)]
 
     def host_send(
         self, frame: bytes, priority: int = 0, vlan_id: int = 0, reply_cap: int = REPLY_MAX

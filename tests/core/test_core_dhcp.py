@@ -186,11 +186,11 @@ def test_reply_buffer_too_small(srv) -> None:
     assert res.action == ffi.CONSUMED and srv.stats().replies_lost == 1
 
 
-def test_not_intercepted_packets_go_to_the_app(srv) -> None:
+def test_frames_not_addressed_to_the_server_go_to_the_app(srv) -> None:
     other = bytes.fromhex("020000000042")
     frames = [
         P.dhcp(other, "discover"),  # from another MAC
-        P.dhcp(srv.mac, "discover")[:-10],  # truncated
+        P.dhcp(srv.mac, "discover")[:281],  # too short for the BOOTP header and cookie
     ]
     # chaddr differs from the source MAC
     f = bytearray(P.dhcp(srv.mac, "discover"))
@@ -209,33 +209,44 @@ def test_not_intercepted_packets_go_to_the_app(srv) -> None:
             / P.Ether(P.dhcp(srv.mac, "discover"))[P.BOOTP]
         )
     )
-    # no message type option
-    frames.append(
+    # unicast to another MAC, the adapter's own included
+    for dst in (srv.mac, other):
+        frames.append(P.dhcp(srv.mac, "discover", eth_dst=P.mac_str(dst)))
+    for fr in frames:
+        assert srv.host_send(fr).action == ffi.QUEUED, fr.hex()
+    assert srv.queued()[0] == len(frames)
+
+
+def test_unanswered_frames_to_the_server_are_consumed(srv) -> None:
+    frames = [
+        # no message type option
         bytes(
             P.Ether(src=P.mac_str(srv.mac), dst=P.BCAST)
             / P.IP(dst="255.255.255.255")
             / P.UDP(sport=68, dport=67)
             / P.BOOTP(chaddr=srv.mac)
             / P.DHCP(options=["end"])
-        )
-    )
-    # a fragment
+        ),
+        P.dhcp(srv.mac, "discover")[:-10],  # truncated: the IP length runs past the frame
+    ]
+    # a fragment (MF set)
     h = P.Ether(P.dhcp(srv.mac, "discover"))
     h[P.IP].flags = "MF"
     del h[P.IP].chksum
     frames.append(bytes(h))
     for fr in frames:
-        assert srv.host_send(fr).action == ffi.QUEUED, fr.hex()
-    assert srv.queued()[0] == len(frames)
+        assert srv.host_send(fr) == ffi.SendResult(ffi.CONSUMED, b""), fr.hex()
+    assert srv.queued() == (0, 0)
 
 
-def test_malformed_options_are_not_intercepted(srv) -> None:
+def test_malformed_options_are_consumed(srv) -> None:
     good = P.dhcp(srv.mac, "discover")
     base = 14 + 20 + 8 + 240
     bad = good[:base] + bytes([53, 5, 1]) + b"\xff"  # length runs past the end
-    assert srv.host_send(_fix_lengths(bad)).action == ffi.QUEUED
+    assert srv.host_send(_fix_lengths(bad)).action == ffi.CONSUMED
     bad2 = good[:base] + bytes([53, 2, 1, 1, 255])  # message type of length 2
-    assert srv.host_send(_fix_lengths(bad2)).action == ffi.QUEUED
+    assert srv.host_send(_fix_lengths(bad2)).action == ffi.CONSUMED
+    assert srv.queued() == (0, 0)
 
 
 def _fix_lengths(frame: bytes) -> bytes:

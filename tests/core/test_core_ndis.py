@@ -34,6 +34,7 @@ VENDOR_DESCRIPTION, CURRENT_PACKET_FILTER = 0x0001010D, 0x0001010E
 CURRENT_LOOKAHEAD, DRIVER_VERSION, MAXIMUM_TOTAL_SIZE = 0x0001010F, 0x00010110, 0x00010111
 MAC_OPTIONS, MEDIA_CONNECT_STATUS, VENDOR_DRIVER_VERSION = 0x00010113, 0x00010114, 0x00010116
 PHYSICAL_MEDIUM, INTERRUPT_MODERATION = 0x00010202, 0x00010209
+RCV_DISCARDS = 0x0002021B
 XMIT_OK, RCV_OK, XMIT_ERROR, RCV_ERROR, RCV_NO_BUFFER, STATISTICS = range(0x00020101, 0x00020107)
 DIRECTED_BYTES_XMIT, DIRECTED_FRAMES_XMIT = 0x00020201, 0x00020202
 BROADCAST_FRAMES_XMIT, DIRECTED_FRAMES_RCV, BROADCAST_FRAMES_RCV = (
@@ -244,7 +245,7 @@ def test_statistics_block(nic: Nic) -> None:
     ad.host_send(ucast)
     ad.host_send(ucast)
     assert ad.write(eth(ad.mac, OTHER, 0x0800, b"\0" * 50))[0] == ffi.SUCCESS
-    assert ad.write(b"\0" * 5)[0] == ffi.INVALID_PARAMETER
+    assert ad.write(b"\0" * 5)[0] == ffi.BUFFER_TOO_SMALL
     nic.nd.rx_no_buffer = 7
     st, block, _ = nic.query(STATISTICS)
     assert st == NDIS_SUCCESS and len(block) == 152
@@ -263,6 +264,22 @@ def test_statistics_block(nic: Nic) -> None:
     assert nic.query(RCV_NO_BUFFER)[1] == (7).to_bytes(8, "little")
     assert nic.query(RCV_ERROR)[1] == (1).to_bytes(8, "little")
     assert nic.query(DIRECTED_FRAMES_RCV)[1] == (1).to_bytes(8, "little")
+    assert nic.query(RCV_DISCARDS)[1] == (7).to_bytes(8, "little")
+
+
+def test_writes_while_paused_are_receive_discards(nic: Nic) -> None:
+    """As 9.x: a write while paused succeeds and the frame is dropped; it is counted with the
+    receive discards (OID_GEN_RCV_DISCARDS, ifInDiscards) and GET_INFO shows it."""
+    ad = nic.ad.start()
+    ad.set_paused(True)
+    for _ in range(3):
+        assert ad.write(eth(ad.mac, OTHER, 0x0800, b"\0" * 50))[:2] == (ffi.SUCCESS, b"")
+    nic.nd.rx_no_buffer = 2
+    assert nic.query(RCV_DISCARDS)[1] == (5).to_bytes(8, "little")
+    assert nic.query(RCV_DISCARDS, 4)[1] == (5).to_bytes(4, "little")
+    assert struct.unpack_from("<Q", nic.query(STATISTICS)[1], 8)[0] == 5  # ifInDiscards
+    assert nic.query(RCV_OK)[1] == (0).to_bytes(8, "little")  # nothing was indicated
+    assert " RxDrop=3 " in ad.info()
 
 
 @pytest.mark.parametrize("oid", [CURRENT_PACKET_FILTER, CURRENT_LOOKAHEAD, PNP_SET_POWER])

@@ -168,10 +168,10 @@ def test_reproducible(msm_dist, dll_dir: Path, tmp_path: Path) -> None:
 
 def test_component_id_override(msm_dist, dll_dir: Path, tmp_path: Path) -> None:
     override = tmp_path / "override.py"
-    override.write_text('PRODUCT_TAP_WIN_COMPONENT_ID = "tapoas"\n')
-    dist, names = msm_dist("tapoas", override)
+    override.write_text('PRODUCT_TAP_WIN_COMPONENT_ID = "tapoas6"\n')
+    dist, names = msm_dist("tapoas6", override)
     module, path = _build(names, dist, dll_dir, "amd64", tmp_path / "out")
-    assert path.name == "tap-windows-tapoas-9.27.0-amd64.msm"
+    assert path.name == "tap-windows-tapoas6-9.27.0-amd64.msm"
     default = msm.describe(
         *reversed(msm_dist()), dll_dir / "amd64" / "installer" / "tapmsi.dll", "amd64"
     )  # type: ignore[misc]
@@ -179,10 +179,10 @@ def test_component_id_override(msm_dist, dll_dir: Path, tmp_path: Path) -> None:
     assert {c.guid for c in module.components}.isdisjoint({c.guid for c in default.components})
     assert module.package_code != default.package_code
     t = _tables(path, tmp_path / "dump")
-    assert t["ModuleSignature"][0][0] == f"tap_windows_tapoas_tapoas.{module.module_guid}"
-    assert {r[2] for r in t["File"]} >= {"tapoas.sys", "tapoas.cat"}
-    assert t["TapDriver"][0][4] == "tapoas"
-    assert "TAP-Windows (tapoas)" in _suminfo(path)["Subject"]
+    assert t["ModuleSignature"][0][0] == f"tap_windows_tapoas6_tapoas6.{module.module_guid}"
+    assert {r[2] for r in t["File"]} >= {"tapoas6.sys", "tapoas6.cat"}
+    assert t["TapDriver"][0][4] == "tapoas6"
+    assert "TAP-Windows (tapoas6)" in _suminfo(path)["Subject"]
 
 
 def test_missing_inputs_one_line(msm_dist, dll_dir: Path, tmp_path: Path) -> None:

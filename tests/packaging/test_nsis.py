@@ -82,7 +82,7 @@ def test_license_has_crlf_line_ends(make_dist, tmp_path: Path) -> None:
     assert "\r" not in license_text
     header = nsis_header(exe)
     assert utf16(license_text.replace("\n", "\r\n")) in header
-    staged = (tmp_path / "work" / "nsis" / "LICENSE.txt").read_bytes()
+    staged = (nsis.stage(tmp_path / "staged", load_names()) / "LICENSE.txt").read_bytes()
     assert staged.count(b"\r\n") == license_text.count("\n") and b"\n" not in staged.replace(
         b"\r\n", b""
     )
@@ -90,9 +90,11 @@ def test_license_has_crlf_line_ends(make_dist, tmp_path: Path) -> None:
 
 def test_utilities_are_crlf_batch_files_with_the_id(make_dist, tmp_path: Path) -> None:
     names = load_names()
-    _build(names, make_dist(), tmp_path)
+    exe = _build(names, make_dist(), tmp_path)
+    carried = {p.name: p.read_bytes() for p in extract_7z(exe, tmp_path / "x")}
     for bat in ("addtap.bat", "deltapall.bat"):
-        data = (tmp_path / "work" / "nsis" / bat).read_bytes()
+        data = (nsis.stage(tmp_path / "staged", names) / bat).read_bytes()
+        assert carried[bat] == data
         assert b"\n" not in data.replace(b"\r\n", b""), bat
         assert b"tapinstall.exe" in data and b" tap0901" in data
 

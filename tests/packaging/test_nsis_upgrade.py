@@ -1,8 +1,8 @@
 """Upgrading over TAP-Windows 9.x and uninstalling leave no file behind.
 
 Read from the compiled installer and its uninstaller (as 7-Zip extracts it): their File,
-SetOutPath, WriteUninstaller, Delete and RMDir instructions. The installer is a 32-bit program
-and Debian's wine64 runs none, so this reads what the programs would do instead of running them.
+SetOutPath, WriteUninstaller, Delete and RMDir instructions, every branch of them, including
+the architectures no run here takes. test_installer_wine.py runs both programs under wine.
 """
 
 from __future__ import annotations

@@ -94,6 +94,17 @@ HOSTILE = {
     "backslash-traversal": [("drivers\\..\\..\\evil.sys", b"x")],
     "stream": [("drivers/amd64/tap0901.sys:hidden", b"x")],
     "control-char": [("drivers/amd64/a\x07b.sys", b"x")],
+    # Names Windows cannot create, or would take for another name (issue 16, item 9).
+    "reserved-con": [("drivers/amd64/CON", b"x")],
+    "reserved-lower-with-extension": [("drivers/amd64/nul.txt", b"x")],
+    "reserved-com": [("drivers/amd64/Com1.sys", b"x")],
+    "reserved-lpt-folder": [("drivers/LPT9/x.sys", b"x")],
+    "reserved-superscript": [("drivers/amd64/COM\u00b9", b"x")],
+    "reserved-console": [("drivers/amd64/conout$", b"x")],
+    "reserved-space-before-extension": [("drivers/amd64/AUX .txt", b"x")],
+    "trailing-dot-aliases-the-driver": [("drivers/amd64/tap0901.sys.", b"evil")],
+    "trailing-space": [("drivers/amd64/tap0901.sys ", b"evil")],
+    "trailing-dots-and-spaces-folder": [("drivers/amd64. ./tap0901.sys", b"evil")],
 }
 
 
@@ -135,7 +146,10 @@ def test_hostile_zips_write_nothing(
     ("entries", "message"),
     [
         ([("readme.txt", b"x")], "no drivers/ folder"),
+        ([("drivers/", None)], "drivers/ folder holds no files"),
+        ([("drivers/", None), ("drivers/amd64/", None)], "drivers/ folder holds no files"),
         ([("drivers/amd64/x.sys", b"1"), ("drivers/AMD64/X.SYS", b"2")], "appears twice"),
+        ([("drivers/amd64/\u00e9.sys", b"1"), ("drivers/amd64/\u00c9.SYS", b"2")], "twice"),
         ([("drivers/amd64", b"file"), ("drivers/amd64/x.sys", b"1")], "needs a folder"),
     ],
 )
@@ -145,6 +159,30 @@ def test_malformed_zips(signed_dist: Path, tmp_path: Path, entries, message: str
     with pytest.raises(TapError, match=message):
         attestation.extract([z], signed_dist)
     assert _snapshot(signed_dist.parent) == before
+
+
+@pytest.mark.tool("osslsigncode")
+def test_an_empty_drivers_folder_is_refused(
+    signed_dist: Path, tmp_path: Path, test_cert: CertFiles
+) -> None:
+    """With a trusted tapinstall.exe everywhere, a zip bringing no file at all would
+    otherwise "succeed" and leave a backup of an unchanged dist/."""
+    z = write_zip(tmp_path / "empty.zip", [("drivers/", None)])
+    before = _snapshot(signed_dist.parent)
+    with pytest.raises(TapError) as exc:
+        attestation.extract([z], signed_dist, [test_cert.pem], now=NOW)
+    assert str(exc.value) == (
+        f"{z}: its drivers/ folder holds no files; expected a zip of attestation-signed "
+        "drivers downloaded from Partner Center; nothing was extracted"
+    )
+    assert _snapshot(signed_dist.parent) == before  # no dist.<time>
+
+
+def test_names_that_only_look_reserved_are_accepted() -> None:
+    """Windows reserves the device names themselves, not names that merely start alike."""
+    for name in ("drivers/amd64/CONSOLE.sys", "drivers/amd64/com10", "drivers/amd64/nul_x",
+                 "drivers/amd64/LPT", "drivers/amd64/x.con", "drivers/amd64/.aux"):  # fmt: skip
+        assert attestation.entry_parts(name)[-1] == name.rsplit("/", 1)[1]
 
 
 def test_not_a_zip_and_no_zip(tmp_path: Path) -> None:

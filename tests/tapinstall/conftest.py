@@ -30,6 +30,13 @@ def ti_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
-    """A throwaway wine prefix with a persistent wineserver (tests using it need wine)."""
+    """A throwaway 64-bit wine prefix with a persistent wineserver (tests using it need wine)."""
     with running(tmp_path_factory.mktemp("wineprefix")) as w:
+        yield w
+
+
+@pytest.fixture(scope="session")
+def wine_prefix32(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
+    """The same, 32-bit (WINEARCH=win32; tests using it need wine32)."""
+    with running(tmp_path_factory.mktemp("wineprefix32"), win32=True) as w:
         yield w

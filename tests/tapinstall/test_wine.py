@@ -1,6 +1,10 @@
-"""The amd64 tapinstall.exe, built by zig, run for real under wine.
+"""tapinstall.exe, built by zig, run for real under wine: the amd64 one in a 64-bit prefix, the
+i386 one in a 32-bit prefix (wine32), and the i386 one in a 64-bit prefix under WoW64.
 
-Wine's SetupAPI creates, lists and removes root-enumerated devices in its registry, so besides
+The i386 one in a 64-bit prefix runs like the others here: wine's SetupAPI lets a WoW64 caller
+create and install devices, where Windows refuses with ERROR_IN_WOW64 (the message tapinstall
+gives then, naming the build to use instead, is checked on the host by test_main.py). Wine's
+SetupAPI creates, lists and removes root-enumerated devices in its registry, so besides
 help, usage errors and the no-device line, a whole install / hwids / update / remove cycle runs
 with a small test INF. (Wine's UpdateDriverForPlugAndPlayDevices succeeds even without a
 matching INF model, and it has no SetupDiSetClassInstallParams: the failure paths of those
@@ -13,9 +17,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tools import require
 from wine import Wine
 
 pytestmark = [pytest.mark.tool("wine"), pytest.mark.slow]
+
+# id -> (the tapinstall.exe's arch, the prefix fixture, the tools beside wine)
+TARGETS = {
+    "amd64": ("amd64", "wine_prefix", ()),
+    "i386": ("i386", "wine_prefix32", ("wine32",)),
+    "i386-wow64": ("i386", "wine_prefix", ("wine32",)),
+}
 
 TEST_ID = "tapinstall_wine_test"
 NO_DEVICES = "No matching devices found.\r\n"
@@ -29,7 +41,10 @@ Provider=%Provider%
 DriverVer=01/01/2026,1.0.0.0
 
 [Manufacturer]
-%Provider%=Models,NTamd64
+%Provider%=Models,NTx86,NTamd64
+
+[Models.NTx86]
+%Description%=Adapter.Install, tapinstall_wine_test
 
 [Models.NTamd64]
 %Description%=Adapter.Install, tapinstall_wine_test
@@ -46,10 +61,13 @@ Description="tapinstall wine test adapter"
 """
 
 
-@pytest.fixture(scope="module")
-def wine(wine_prefix: Wine, ti_tree: Path) -> dict[str, object]:
+@pytest.fixture(scope="module", params=list(TARGETS))
+def wine(request: pytest.FixtureRequest, ti_tree: Path) -> dict[str, object]:
     """The started prefix, and the exe to run."""
-    return {"prefix": wine_prefix, "exe": ti_tree / "dist" / "amd64" / "tapinstall.exe"}
+    arch, prefix, tools = TARGETS[request.param]
+    require("wine", *tools)
+    wine_prefix: Wine = request.getfixturevalue(prefix)
+    return {"prefix": wine_prefix, "exe": ti_tree / "dist" / arch / "tapinstall.exe"}
 
 
 def run(

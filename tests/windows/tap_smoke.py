@@ -114,7 +114,7 @@ def tun_config(local: str, peer: str) -> tuple[bytes, bytes]:
 GENERIC_READ, GENERIC_WRITE = 0x80000000, 0x40000000
 OPEN_EXISTING = 3
 FILE_ATTRIBUTE_SYSTEM, FILE_FLAG_OVERLAPPED = 0x4, 0x40000000
-ERROR_IO_PENDING, ERROR_ACCESS_DENIED = 997, 5
+ERROR_IO_PENDING, ERROR_ACCESS_DENIED, ERROR_GEN_FAILURE = 997, 5, 31
 WAIT_OBJECT_0 = 0
 INVALID_HANDLE = ctypes.c_void_p(-1).value
 # Windows-only parts of ctypes, looked up so that the module imports (and type-checks) anywhere.
@@ -272,7 +272,10 @@ def step(name: str) -> None:
 
 
 def media(dev: Device, connected: bool) -> None:
-    dev.ioctl(SET_MEDIA_STATUS, struct.pack("<I", 1 if connected else 0))
+    status = struct.pack("<I", 1 if connected else 0)
+    # As 9.x: one byte returned, the first byte of the input (METHOD_BUFFERED copies it back).
+    if (got := dev.ioctl(SET_MEDIA_STATUS, status, out_len=4)) != status[:1]:
+        raise SmokeError(f"SET_MEDIA_STATUS returned {got!r}, 9.x returns {status[:1]!r}")
     text = info_text(dev.ioctl(GET_INFO, out_len=256))
     want = ",connected" if connected else ",disconnected"
     if want not in text:
@@ -320,6 +323,10 @@ def smoke(args: argparse.Namespace) -> None:
         if second is not None:
             dev.k32.CloseHandle(ctypes.c_void_p(second))
             raise SmokeError("a second open succeeded; one handle at a time is the rule")
+        if (err := _get_last_error()) != ERROR_GEN_FAILURE:
+            raise SmokeError(
+                f"a second open failed with error {err}, 9.x gives {ERROR_GEN_FAILURE}"
+            )
         major, minor, debug = version_text(dev.ioctl(GET_VERSION, out_len=12))
         step(f"driver version {major}.{minor}{' (debug)' if debug else ''}")
         mtu = struct.unpack("<I", dev.ioctl(GET_MTU, out_len=4))[0]

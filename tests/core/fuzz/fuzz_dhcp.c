@@ -37,7 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (round = 0; round < 4; round++) {
         uint8_t type;
         size_t n;
-        if (!tapc_dhcp_parse_client(frame, len, mac, &m))
+        tapc_dhcp_verdict v = tapc_dhcp_classify(frame, len, mac, server_mac, &m);
+        CHECK(v == TAPC_DHCP_NOT_OURS || v == TAPC_DHCP_DROP || v == TAPC_DHCP_ANSWER);
+        if (v != TAPC_DHCP_ANSWER)
             break;
         CHECK(m.chaddr >= frame && m.chaddr + 16 <= frame + len);
         type = tapc_dhcp_decide(&d, &m);
@@ -47,8 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n != 0) {
             tapc_dhcp_msg back;
             CHECK(n <= sizeof out && type != 0);
-            /* The reply is well-formed: a server message, so the client parser refuses it. */
-            CHECK(!tapc_dhcp_parse_client(out, n, server_mac, &back));
+            /* The reply is well-formed: a server message, never addressed to the server. */
+            CHECK(tapc_dhcp_classify(out, n, server_mac, mac, &back) == TAPC_DHCP_NOT_OURS);
+            CHECK(tapc_dhcp_classify(out, n, mac, server_mac, &back) == TAPC_DHCP_NOT_OURS);
             CHECK(tapc_ipv4_header_checksum(out + 14, 20) == 0);
             CHECK(out[n - 1] == TAPC_DHCP_OPT_END);
         }

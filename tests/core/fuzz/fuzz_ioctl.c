@@ -73,7 +73,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                               : (uint32_t)(0x220000u | (uint32_t)op << 2);
             uint32_t flags = (op & 0x40u) ? TAPC_IOCTL_DIAG : 0u;
             st = tapc_ioctl(&env.ad, flags, code, buf, in_len, buf, out_len, &written);
-            CHECK(written <= out_len);
+            /* Configuration IOCTLs report 1 byte even without an output buffer (as 9.x);
+             * the I/O manager copies nothing then. */
+            CHECK(written <= out_len || (written == 1 && st == TAPC_STATUS_SUCCESS));
             if (st != TAPC_STATUS_SUCCESS)
                 CHECK(written == 0);
             if (code == TAP_WIN_IOCTL_GET_INFO && st == TAPC_STATUS_SUCCESS)

@@ -484,7 +484,9 @@ static void capture(sim_irp *r)
             data = (flags & DO_BUFFERED_IO) && r->sysbuf ? r->sysbuf->ptr
                    : r->userbuf                          ? r->userbuf->ptr
                                                          : NULL;
-        } else if (r->major == IRP_MJ_DEVICE_CONTROL) {
+        } else if (r->major == IRP_MJ_DEVICE_CONTROL && r->out_len != 0) {
+            /* METHOD_BUFFERED: Information bytes of the system buffer reach the caller's
+             * output buffer; with no output buffer nothing is copied. */
             data = method == METHOD_BUFFERED ? (r->sysbuf ? r->sysbuf->ptr : NULL)
                                              : (r->userbuf ? r->userbuf->ptr : NULL);
         }
@@ -562,7 +564,11 @@ static VOID FASTCALL sim_IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     }
     ULONG_PTR info = Irp->IoStatus.Information;
     NTSTATUS status = Irp->IoStatus.Status;
-    if (!NT_ERROR(status)) {
+    /* A METHOD_BUFFERED IOCTL without an output buffer has no copy back (no
+     * IRP_INPUT_OPERATION): the I/O manager only reports Information, as Windows does. */
+    int reported_only = r->major == IRP_MJ_DEVICE_CONTROL && (r->code & 3) == METHOD_BUFFERED &&
+                        !(Irp->Flags & IRP_INPUT_OPERATION);
+    if (!NT_ERROR(status) && !reported_only) {
         ULONG limit = r->major == IRP_MJ_READ || r->major == IRP_MJ_DEVICE_CONTROL ? r->out_len
                       : r->major == IRP_MJ_WRITE                                   ? r->in_len
                                                                                    : ~0UL;

@@ -50,6 +50,7 @@ def _overlay(env: Env) -> list[Any]:
     short = None if env.get("TAP_VERBOSE") else "${TAP_PROGRESS}DDK    all    build/zig-ddk"
     action = SCons.Action.Action(_write_overlay, short or "write_overlay build/zig-ddk")
     nodes: list[Any] = env.Command(targets, sources, action)
+    env.Alias("headers", nodes)  # generated headers: `scons compiledb` makes them too
     return nodes
 
 

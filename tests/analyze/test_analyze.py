@@ -124,6 +124,17 @@ def test_session_fails_and_lists_the_finding(tmp_path: Path) -> None:
     assert re.search(r"^analyze: 0 passed, 3 failed$", output, re.M), output
 
 
+def test_fresh_tree_kernel_file_is_clean(tmp_path: Path) -> None:
+    """In a tree never built, the session generates what the compiles include (zig's patched
+    ddk headers, tap_product.h) and a driver file analyzes clean on all three arches."""
+    tree = copy_tree(tmp_path / "tree")
+    logged: list[str] = []
+    analyze.main(["--config", "release", "driver/driver.c"], logged.append, root=tree)
+    assert (tree / "build/zig-ddk").is_dir()
+    assert sum(line.startswith("TIDY") for line in logged) == len(TARGETS)
+    assert logged[-1] == "analyze: no findings"
+
+
 def test_nolint_must_name_checks_and_say_why(tmp_path: Path) -> None:
     src = tmp_path / "driver" / "x.c"
     src.parent.mkdir()

@@ -10,8 +10,9 @@ command (tests/simulator/sim/bench.c) under wine, in TAP and in TUN mode:
 and, as the baseline, the same frames through the portable core alone (tapc_host_send +
 tapc_user_read, tapc_user_write) inside the same program. The report gives frames/s of both
 and their ratio (goal: 0.5 or higher, the glue costs no more than the core). The glue figure
-includes the simulated kernel's own work per request (its contract checks and guarded memory),
-which a real kernel does not do: it is a lower bound of the driver's rate.
+includes the simulated kernel's own work per request (its contract checks and bookkeeping; the
+bench runs without guard pages and event data), which a real kernel does not do: it is a lower
+bound of the driver's rate.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ def script(mode: str, count: int) -> list[str]:
     """The simulator script of one mode: load, initialize, open, connect, bench, tear down."""
     send, write = frames(mode)
     tun = _ip(LOCAL_IP) + _ip(NETWORK) + _ip(MASK)
-    lines = [f"reg NetCfgInstanceId sz {GUID}", "load", "init", "open h1",
+    # No event data and no guard pages: the simulation's own per-request work kept small.
+    lines = ["set data-limit 0", "set guard off", f"reg NetCfgInstanceId sz {GUID}", "load",
+             "init", "open h1",
              f"ioctl h1 0x{SET_MEDIA_STATUS:08X} in=01000000"]  # fmt: skip
     bench = f"bench h1 {count} {send.hex()} {write.hex()}"
     if mode == "tun":
@@ -128,7 +131,7 @@ def report(results: list[Result], arch: str) -> str:
         + ("met" if worst >= GOAL else "not met")
     )
     lines.append(
-        "the glue figure includes the simulated kernel's checks and guarded memory per request"
+        "the glue figure includes the simulated kernel's contract checks and records per request"
     )
     return "\n".join(lines) + "\n"
 

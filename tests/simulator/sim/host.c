@@ -552,8 +552,28 @@ void host_free(void *p)
     free(p);
 }
 
+static int guard_pages = 1;
+
+void host_set_guard_pages(int on)
+{
+    guard_pages = on;
+}
+
 void *host_guarded_alloc(size_t size, void **base, size_t *span)
 {
+    if (!guard_pages) {
+        /* set guard off: the heap, never freed, so never reused; an odd span marks it (the
+         * arena's spans are whole pages) */
+        size_t rounded = (size + 15) & ~(size_t)15;
+        void *p = HeapAlloc(GetProcessHeap(), 0, rounded + 16);
+        if (p == NULL) {
+            fprintf(stdout, "host: out of memory\n");
+            host_exit(70);
+        }
+        *base = p;
+        *span = rounded | 1;
+        return p;
+    }
     size_t rounded = (size + 15) & ~(size_t)15;
     size_t pages = (rounded + PAGE - 1) / PAGE;
     if (pages == 0) {
@@ -582,6 +602,9 @@ void *host_guarded_alloc(size_t size, void **base, size_t *span)
 
 void host_guarded_decommit(void *base, size_t span)
 {
+    if (span & 1) {
+        return; /* a heap block (guard off): kept, so a use after free goes unnoticed */
+    }
     VirtualFree(base, span - PAGE, MEM_DECOMMIT);
 }
 

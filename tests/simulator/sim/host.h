@@ -57,6 +57,9 @@ void host_free(void *p);
  */
 void *host_guarded_alloc(size_t size, void **base, size_t *span);
 void host_guarded_decommit(void *base, size_t span);
+/* Off (`set guard off`, the benchmark): later blocks come from the heap, without guard page or
+ * decommit, so overruns and uses after free go unnoticed. */
+void host_set_guard_pages(int on);
 
 /*
  * Callbacks into the simulated kernel from the exception handler:

@@ -14,6 +14,8 @@
  *   set data-limit N             print at most N bytes of data per event
  *   set extension-fill zero|pattern   device extensions as IoCreateDevice leaves them (zero,
  *                                the default) or filled with a pattern
+ *   set guard on|off             blocks the driver sees before a guard page and decommitted when
+ *                                freed (on, the default), or plain heap (off: the benchmark)
  *   reg|svc|svcparam NAME sz TEXT | dword N | binary HEX | multi_sz A,B | delete
  *                                the adapter's registry key, the service key, its Parameters
  *   load | unload | halt | pause | restart | shutdown | hang-check | reset
@@ -186,9 +188,11 @@ static void set_command(char **argv, int argc)
         sim_data_limit = number(value, "data-limit");
     } else if (strcmp(what, "return-irql") == 0) {
         sim_return_at_dispatch = strcmp(value, "dispatch") == 0;
+    } else if (strcmp(what, "guard") == 0) {
+        host_set_guard_pages(strcmp(value, "off") != 0);
     } else {
         sim_script_error("set %s: accepted ndis, os, service, return, return-irql, data-limit, "
-                         "extension-fill",
+                         "extension-fill, guard",
                          what);
     }
 }

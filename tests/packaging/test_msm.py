@@ -260,6 +260,33 @@ def test_wix_source_matches_the_module(msm_dist, dll_dir: Path) -> None:
     assert data["HardwareId"] == "tap0901" and data["Inf10"] + suffix == module.tap_driver[0].inf10
 
 
+def test_wix_source_refuses_64_bit_windows_for_i386(msm_dist, dll_dir: Path) -> None:
+    """9.x's WoW64Unsupported, from the same description: an Error custom action after
+    LaunchConditions on VersionNT64, in both sequences; none in the 64-bit modules."""
+    dist, names = msm_dist()
+    for arch in ("i386", "amd64"):
+        module = msm.describe(names, dist, dll_dir / arch / "installer" / "tapmsi.dll", arch)
+        root = ET.fromstring(wix.source(module))
+        q = f"{{{wix.NAMESPACE}}}"
+        errors = [a for a in root.iter(q + "CustomAction") if a.get("Error")]
+        customs = {
+            seq.tag.removeprefix(q): [
+                c.attrib for c in seq if c.get("Action") == "WoW64Unsupported"
+            ]
+            for seq in root.iter()
+            if seq.tag in (q + "InstallExecuteSequence", q + "InstallUISequence")
+        }
+        if arch == "amd64":
+            assert not errors and not any(customs.values()) and "InstallUISequence" not in customs
+            continue
+        assert [(a.get("Id"), a.get("Error")) for a in errors] == [
+            ("WoW64Unsupported", msm.wow64_message(names))
+        ]
+        want = [{"Action": "WoW64Unsupported", "After": "LaunchConditions",
+                 "Condition": "VersionNT64"}]  # fmt: skip
+        assert customs == {"InstallExecuteSequence": want, "InstallUISequence": want}
+
+
 def test_wix_command_line(msm_dist, dll_dir: Path, tmp_path: Path) -> None:
     dist, names = msm_dist()
     for arch, wix_arch in (("i386", "x86"), ("amd64", "x64"), ("arm64", "arm64")):

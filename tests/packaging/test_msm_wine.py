@@ -183,6 +183,9 @@ def test_install_and_uninstall_run_the_custom_actions(
                      ("RemoveFiles", "InstallFiles", "ProcessInstall" + s, "CommitInstall" + s)]  # fmt: skip
         assert positions == sorted(positions), script
         assert "TAP merge module: tap0901 install" in log
+        if arch == "i386":  # 32-bit Windows: no VersionNT64, the refusal stays out of the way
+            assert "Property(S): VersionNT64" not in log
+            assert "WoW64Unsupported" + s not in seen
 
         # The data the immediate action computed, the same the deferred ones acted on.
         props = properties(log)

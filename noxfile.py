@@ -200,6 +200,21 @@ def fuzz(session: nox.Session) -> None:
         session.error(f"fuzz: crash in {', '.join(crashed)}; inputs in build/fuzz/artifacts/")
 
 
+@nox.session(name="bench-sim", python=False, default=False)
+def bench_sim(session: nox.Session) -> None:
+    """Frames/s through the driver's glue and core under the simulator (wine), TAP and TUN,
+    against the core alone in the same program (-- FRAMES)."""
+    from tapbuild import simbench
+    from tapbuild.errors import TapError
+
+    try:
+        count = simbench.parse_args(session.posargs)
+        _scons(session, "-j2", "arch=amd64", "driver-sim")
+        print(simbench.run(ROOT / "build" / "sim" / "release" / "tapsim.exe", count), end="")
+    except TapError as exc:
+        session.error(str(exc))
+
+
 @nox.session(name="bench-core", python=False, default=False)
 def bench_core(session: nox.Session) -> None:
     """Packets per second through the core's TUN framing and DHCP responder (-- SECONDS)."""

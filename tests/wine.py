@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,9 +48,22 @@ class Wine:
             )  # fmt: skip
 
     def start(self) -> None:
-        """Start the server (each wine run then takes a fraction of a second) and the prefix."""
+        """Start the server (each wine run then takes a fraction of a second) and the prefix.
+
+        A new prefix's first program can start before wine has finished filling it (seen on a
+        loaded machine: "could not load kernel32.dll, status c0000135"); that start is tried
+        again, at most twice, and each repetition is reported on stderr.
+        """
         self._server("-p")
-        code, _, err = self.run(["cmd.exe", "/c", "exit", "0"], timeout=300)
+        for attempt in range(3):
+            code, _, err = self.run(["cmd.exe", "/c", "exit", "0"], timeout=300)
+            if code == 0 or b"could not load kernel32.dll" not in err or attempt == 2:
+                break
+            print(  # past pytest's capture: the CI log shows every repeated start
+                f"\nwine: {self.env['WINEPREFIX']} was not ready (kernel32.dll); start again",
+                file=sys.__stderr__, flush=True,
+            )  # fmt: skip
+            time.sleep(2)
         assert code == 0, err.decode("utf-8", "replace")
 
     def stop(self) -> None:

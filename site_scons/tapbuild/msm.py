@@ -29,11 +29,17 @@ SCHEMA = {"i386": 200, "amd64": 200, "arm64": 500}  # Arm64 needs Windows Instal
 COMPONENT_64BIT = 0x100  # msidbComponentAttributes64bit
 FILE_VITAL = 0x200  # msidbFileAttributesVital
 CA_DLL_BINARY = 0x01  # msidbCustomActionTypeDll + msidbCustomActionTypeBinaryData
+CA_ERROR = 0x13  # type 19: show the formatted Target as an error and end the installation
 CA_ROLLBACK, CA_COMMIT, CA_IN_SCRIPT, CA_NO_IMPERSONATE = 0x100, 0x200, 0x400, 0x800
 DEFERRED = CA_DLL_BINARY | CA_IN_SCRIPT | CA_NO_IMPERSONATE
 
 # Standard actions the module's own actions are placed relative to (standard numbers).
-STANDARD_ACTIONS = {"InstallInitialize": 1500, "RemoveFiles": 3500, "InstallFiles": 4000}
+STANDARD_ACTIONS = {
+    "LaunchConditions": 100,
+    "InstallInitialize": 1500,
+    "RemoveFiles": 3500,
+    "InstallFiles": 4000,
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class Component:
 class CustomAction:
     id: str
     type: int
-    source: str
+    source: str | None  # None: the error action (CA_ERROR) has no source
     target: str
 
 
@@ -115,6 +121,7 @@ class Module:
     sequence: list[SequenceEntry]
     tap_driver: list[TapDriverRow]
     summary: dict[str, str | int] = field(default_factory=dict)
+    ui_sequence: list[SequenceEntry] = field(default_factory=list)
 
     @property
     def module_id(self) -> str:
@@ -270,6 +277,20 @@ def describe(names: PackageNames, dist: Path, dll: Path, arch: str) -> Module:
         SequenceEntry(ca["ProcessInstall"], None, ca["RollbackInstall"], 1),
         SequenceEntry(ca["CommitInstall"], None, ca["ProcessInstall"], 1),
     ]
+    ui_sequence: list[SequenceEntry] = []
+    if arch == "i386":
+        # The 32-bit driver does not load on 64-bit Windows: refuse the install there, in both
+        # sequences (a silent install runs only the execute one), as 9.x's i386 module does.
+        refuse = CustomAction(mid("WoW64Unsupported"), CA_ERROR, None, wow64_message(names))
+        custom_actions.append(refuse)
+        guard = [
+            SequenceEntry("LaunchConditions", STANDARD_ACTIONS["LaunchConditions"]),
+            SequenceEntry(refuse.id, None, "LaunchConditions", 1, "VersionNT64"),
+        ]
+        sequence.append(guard[1])
+        ui_sequence = guard
+    else:
+        sequence = [s for s in sequence if s.action != "LaunchConditions"]
     row = TapDriverRow(
         key=mid("Driver"),
         component=mid("TapDriver10"),
@@ -300,5 +321,14 @@ def describe(names: PackageNames, dist: Path, dll: Path, arch: str) -> Module:
     }
     return Module(
         names, arch, module_guid, package_code, directories, components, files, {binary: dll},
-        custom_actions, sequence, [row], summary,
+        custom_actions, sequence, [row], summary, ui_sequence,
     )  # fmt: skip
+
+
+def wow64_message(names: PackageNames) -> str:
+    """The i386 module's refusal on 64-bit Windows (msiexec shows it and ends with 1603)."""
+    return (
+        f"{names.product_name} {names.version}: this package carries the 32-bit (i386) "
+        f"{names.component_id} driver, which 64-bit Windows cannot load. Install the "
+        "package built with the 64-bit (amd64) merge module instead."
+    )

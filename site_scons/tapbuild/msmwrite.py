@@ -103,6 +103,14 @@ SCHEMA: dict[str, list[Column]] = {
         _int("After", 0, 1, nullable=True),
         Column("Condition", "S255", category="Condition"),
     ],
+    # i386 only: the refusal on 64-bit Windows (msm.describe) in the UI sequence too.
+    "ModuleInstallUISequence": [
+        _id("Action", key=True, width=64),
+        _int("Sequence", -4, 32767, nullable=True),
+        _id("BaseAction", nullable=True, table="ModuleInstallUISequence", width=64),
+        _int("After", 0, 1, nullable=True),
+        Column("Condition", "S255", category="Condition"),
+    ],
     # The module's own table, read by MsiEvaluate (installer/msica/msica.c).
     "TapDriver": [
         _id("TapDriver", key=True),
@@ -154,6 +162,9 @@ def rows(module: Module) -> dict[str, list[Row]]:
         "ModuleInstallExecuteSequence": [
             (s.action, s.sequence, s.base_action, s.after, s.condition) for s in module.sequence
         ],
+        "ModuleInstallUISequence": [
+            (s.action, s.sequence, s.base_action, s.after, s.condition) for s in module.ui_sequence
+        ],
         "TapDriver": [
             (
                 r.key,
@@ -172,8 +183,11 @@ def rows(module: Module) -> dict[str, list[Row]]:
             for r in module.tap_driver
         ],
     }
+    out = {table: r for table, r in out.items() if r}  # no empty tables (UI sequence: i386)
     validation: list[Row] = []
     for table, columns in SCHEMA.items():
+        if table not in out and table != "_Validation":
+            continue
         for c in columns:
             validation.append(
                 (table, c.name, "Y" if c.nullable else "N", c.min, c.max, c.key_table, c.key_column,
@@ -198,8 +212,9 @@ def _cell(value: str | int | None, table: str) -> str:
     return text
 
 
-def idt(table: str, table_rows: list[Row]) -> bytes:
-    columns = SCHEMA[table]
+def idt(table: str, table_rows: list[Row], columns: list[Column] | None = None) -> bytes:
+    """One table as msibuild imports it; columns: SCHEMA's unless given."""
+    columns = SCHEMA[table] if columns is None else columns
     keys = [c.name for c in columns if c.key]
     lines = [
         "\t".join(c.name for c in columns),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tapbuild import atomic
 from tapbuild.errors import TapError
-from tapbuild.msm import CA_COMMIT, CA_ROLLBACK, STANDARD_ACTIONS, Module, short_name
+from tapbuild.msm import CA_COMMIT, CA_ERROR, CA_ROLLBACK, STANDARD_ACTIONS, Module, short_name
 
 NAMESPACE = "http://wixtoolset.org/schemas/v4/wxs"
 WIX_ARCH = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}
@@ -91,6 +91,11 @@ def source(module: Module) -> str:
     for key, path in module.binaries.items():
         ET.SubElement(mod, q + "Binary", Id=_base(module, key) or "", SourceFile=str(path))
     for a in module.custom_actions:
+        if a.type == CA_ERROR:
+            ET.SubElement(
+                mod, q + "CustomAction", {"Id": _base(module, a.id) or "", "Error": a.target}
+            )
+            continue
         if a.type & CA_ROLLBACK:
             execute = "rollback"
         elif a.type & CA_COMMIT:
@@ -104,15 +109,24 @@ def source(module: Module) -> str:
         if execute != "immediate":
             attrs["Impersonate"] = "no"
         ET.SubElement(mod, q + "CustomAction", attrs)
-    seq = ET.SubElement(mod, q + "InstallExecuteSequence")
-    for s in module.sequence:
-        if s.action in STANDARD_ACTIONS:
+    for element, entries in (
+        ("InstallExecuteSequence", module.sequence),
+        ("InstallUISequence", module.ui_sequence),
+    ):
+        if not entries:
             continue
-        where = "After" if s.after else "Before"
-        attrs = {"Action": _base(module, s.action) or "", where: _base(module, s.base_action) or ""}
-        if s.condition:
-            attrs["Condition"] = s.condition
-        ET.SubElement(seq, q + "Custom", attrs)
+        seq = ET.SubElement(mod, q + element)
+        for s in entries:
+            if s.action in STANDARD_ACTIONS:
+                continue
+            where = "After" if s.after else "Before"
+            attrs = {
+                "Action": _base(module, s.action) or "",
+                where: _base(module, s.base_action) or "",
+            }
+            if s.condition:
+                attrs["Condition"] = s.condition
+            ET.SubElement(seq, q + "Custom", attrs)
     table = ET.SubElement(mod, q + "CustomTable", Id="TapDriver")
     from tapbuild.msmwrite import SCHEMA
 

@@ -87,7 +87,8 @@ def _installer(
 ) -> Build:
     exe = nsis.build(names, dist, folder / "out", folder / "work", arches=arches)
     catalogs = (dist / arches[0] / names.product.cat_name).exists()
-    return Build(exe, dist, folder / "work" / "nsis", names, catalogs)
+    staged = nsis.stage(folder / "staged", names)  # what makensis took (in its private folder)
+    return Build(exe, dist, staged, names, catalogs)
 
 
 def _override(folder: Path, **values: str) -> PackageNames:

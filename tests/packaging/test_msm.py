@@ -41,6 +41,10 @@ def _build(
     return module, msmwrite.write(module, out / names.msm_file(arch))
 
 
+def seq_of(tables: dict[str, list[list[str]]], name: str) -> dict[str, list[str]]:
+    return {r[0]: r + [""] * (5 - len(r)) for r in tables[name]}
+
+
 def _suminfo(path: Path) -> dict[str, str]:
     out = subprocess.run(
         ["msiinfo", "suminfo", str(path)], check=True, capture_output=True, text=True
@@ -116,7 +120,19 @@ def test_module_reads_back(msm_dist, dll_dir: Path, tmp_path: Path, arch: str) -
     assert actions["ProcessInstall" + suffix][1] == str(1 | 0x400 | 0x800)
     assert actions["RollbackInstall" + suffix][1] == str(1 | 0x100 | 0x400 | 0x800)
     assert actions["CommitInstall" + suffix][1] == str(1 | 0x200 | 0x400 | 0x800)
-    assert {r[3] for r in actions.values()} == {"MsiEvaluate", "MsiProcess"}
+    assert {r[3] for r in actions.values() if r[1] != "19"} == {"MsiEvaluate", "MsiProcess"}
+    if arch == "i386":  # the refusal on 64-bit Windows, in both sequences
+        refuse = "WoW64Unsupported" + suffix
+        assert actions[refuse][1:3] == ["19", ""] and "64-bit Windows" in actions[refuse][3]
+        assert seq_of(t, "ModuleInstallExecuteSequence")[refuse][2:] == [
+            "LaunchConditions", "1", "VersionNT64",
+        ]  # fmt: skip
+        assert seq_of(t, "ModuleInstallUISequence")[refuse][2:] == [
+            "LaunchConditions", "1", "VersionNT64",
+        ]  # fmt: skip
+    else:
+        assert "ModuleInstallUISequence" not in t
+        assert not [a for a in actions.values() if a[1] == "19"]
 
     seq = {r[0]: r for r in t["ModuleInstallExecuteSequence"]}
     assert seq["MsiEvaluate" + suffix][2:4] == ["InstallInitialize", "1"]
@@ -242,6 +258,33 @@ def test_wix_source_matches_the_module(msm_dist, dll_dir: Path) -> None:
     assert customs == {s.action for s in module.sequence if s.action not in msm.STANDARD_ACTIONS}
     data = {d.get("Column"): d.text for d in root.iter(f"{{{wix.NAMESPACE}}}Data")}
     assert data["HardwareId"] == "tap0901" and data["Inf10"] + suffix == module.tap_driver[0].inf10
+
+
+def test_wix_source_refuses_64_bit_windows_for_i386(msm_dist, dll_dir: Path) -> None:
+    """9.x's WoW64Unsupported, from the same description: an Error custom action after
+    LaunchConditions on VersionNT64, in both sequences; none in the 64-bit modules."""
+    dist, names = msm_dist()
+    for arch in ("i386", "amd64"):
+        module = msm.describe(names, dist, dll_dir / arch / "installer" / "tapmsi.dll", arch)
+        root = ET.fromstring(wix.source(module))
+        q = f"{{{wix.NAMESPACE}}}"
+        errors = [a for a in root.iter(q + "CustomAction") if a.get("Error")]
+        customs = {
+            seq.tag.removeprefix(q): [
+                c.attrib for c in seq if c.get("Action") == "WoW64Unsupported"
+            ]
+            for seq in root.iter()
+            if seq.tag in (q + "InstallExecuteSequence", q + "InstallUISequence")
+        }
+        if arch == "amd64":
+            assert not errors and not any(customs.values()) and "InstallUISequence" not in customs
+            continue
+        assert [(a.get("Id"), a.get("Error")) for a in errors] == [
+            ("WoW64Unsupported", msm.wow64_message(names))
+        ]
+        want = [{"Action": "WoW64Unsupported", "After": "LaunchConditions",
+                 "Condition": "VersionNT64"}]  # fmt: skip
+        assert customs == {"InstallExecuteSequence": want, "InstallUISequence": want}
 
 
 def test_wix_command_line(msm_dist, dll_dir: Path, tmp_path: Path) -> None:

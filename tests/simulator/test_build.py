@@ -26,9 +26,10 @@ def simulated() -> set[str]:
     return names
 
 
-def test_every_import_of_the_driver_is_simulated() -> None:
+@pytest.mark.parametrize("arch", ["amd64", "i386"])
+def test_every_import_of_the_driver_is_simulated(arch: str) -> None:
     table = imports.for_toolchain(imports.load_table(ROOT / "driver" / "imports.py"), "zig")
-    wanted = {i.name for i in imports.for_arch(table, ARCHES["amd64"])} - RUNTIME
+    wanted = {i.name for i in imports.for_arch(table, ARCHES[arch])} - RUNTIME
     assert wanted <= simulated(), sorted(wanted - simulated())
 
 
@@ -36,8 +37,11 @@ def test_exports_are_checked_against_the_driver_declarations() -> None:
     """SIM_EXPORT makes the compiler compare each implementation with the driver's
     declaration of the function: the macro must keep that static assertion."""
     header = (SIM / "sim.h").read_text()
-    macro = header[header.index("#define SIM_EXPORT") :].split("\n\n")[0]
-    assert "__builtin_types_compatible_p(__typeof__(&name), __typeof__(&sim_##name))" in macro
+    check = header[header.index("#define SIM_CHECK_TYPE") :].split("\n#")[0]
+    assert "__builtin_types_compatible_p(__typeof__(&name), __typeof__(&sim_##name))" in check
+    exports = header.split("#define SIM_EXPORT(name)")[1:]
+    assert len(exports) == 2  # amd64/arm64 and i386
+    assert all(e.split("\n#")[0].count("SIM_CHECK_TYPE(name);") == 1 for e in exports)
 
 
 @pytest.mark.slow

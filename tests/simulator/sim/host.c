@@ -15,8 +15,14 @@
 
 #include "host.h"
 
-#define ARENA_SIZE ((size_t)64 << 30) /* address space for guarded blocks, never reused */
-#define PAGE       ((size_t)4096)
+/* Address space for guarded blocks, never reused: reserved a region at a time (i386: a 32-bit
+ * process has 2 GiB in pieces, so smaller regions, another when one is used up). */
+#if defined(_WIN64)
+#define ARENA_SIZE ((size_t)64 << 30)
+#else
+#define ARENA_SIZE ((size_t)64 << 20)
+#endif
+#define PAGE ((size_t)4096)
 
 static FILE *script;
 static unsigned char *arena;
@@ -25,6 +31,7 @@ static int symbols_ready;
 
 /* ---- The exception handler ------------------------------------------------------------ */
 
+#if defined(_WIN64)
 /* The general-purpose register a ModRM r/m field (with REX.B) names, in CONTEXT order. */
 static DWORD64 *context_register(CONTEXT *ctx, unsigned index)
 {
@@ -130,6 +137,23 @@ static int emulate_shared_read(CONTEXT *ctx, ULONG_PTR addr)
     ctx->Rip += len;
     return 1;
 }
+
+#else
+/* i386 kernel code reads the IRQL and the time through hal.dll and ntoskrnl functions (the
+ * simulation's), never through CR8 or KUSER_SHARED_DATA: nothing to emulate. */
+static int emulate_cr8(CONTEXT *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static int emulate_shared_read(CONTEXT *ctx, ULONG_PTR addr)
+{
+    (void)ctx;
+    (void)addr;
+    return 0;
+}
+#endif
 
 /* Our image (the driver and the simulation): exceptions elsewhere (wine, dbghelp) are theirs
  * to handle. */
@@ -528,8 +552,28 @@ void host_free(void *p)
     free(p);
 }
 
+static int guard_pages = 1;
+
+void host_set_guard_pages(int on)
+{
+    guard_pages = on;
+}
+
 void *host_guarded_alloc(size_t size, void **base, size_t *span)
 {
+    if (!guard_pages) {
+        /* set guard off: the heap, never freed, so never reused; an odd span marks it (the
+         * arena's spans are whole pages) */
+        size_t rounded = (size + 15) & ~(size_t)15;
+        void *p = HeapAlloc(GetProcessHeap(), 0, rounded + 16);
+        if (p == NULL) {
+            fprintf(stdout, "host: out of memory\n");
+            host_exit(70);
+        }
+        *base = p;
+        *span = rounded | 1;
+        return p;
+    }
     size_t rounded = (size + 15) & ~(size_t)15;
     size_t pages = (rounded + PAGE - 1) / PAGE;
     if (pages == 0) {
@@ -537,8 +581,13 @@ void *host_guarded_alloc(size_t size, void **base, size_t *span)
     }
     size_t need = (pages + 1) * PAGE; /* + the guard page */
     if (arena_used + need > ARENA_SIZE) {
-        fprintf(stdout, "host: guarded arena exhausted\n");
-        host_exit(70);
+        arena =
+            need <= ARENA_SIZE ? VirtualAlloc(NULL, ARENA_SIZE, MEM_RESERVE, PAGE_NOACCESS) : NULL;
+        if (arena == NULL) {
+            fprintf(stdout, "host: guarded arena exhausted\n");
+            host_exit(70);
+        }
+        arena_used = 0;
     }
     unsigned char *region = arena + arena_used;
     arena_used += need;
@@ -553,5 +602,21 @@ void *host_guarded_alloc(size_t size, void **base, size_t *span)
 
 void host_guarded_decommit(void *base, size_t span)
 {
+    if (span & 1) {
+        return; /* a heap block (guard off): kept, so a use after free goes unnoticed */
+    }
     VirtualFree(base, span - PAGE, MEM_DECOMMIT);
+}
+
+unsigned long long host_nanoseconds(void)
+{
+    static LARGE_INTEGER frequency;
+    LARGE_INTEGER now;
+    if (frequency.QuadPart == 0) {
+        QueryPerformanceFrequency(&frequency);
+    }
+    QueryPerformanceCounter(&now);
+    return (unsigned long long)(now.QuadPart / frequency.QuadPart) * 1000000000ULL +
+           (unsigned long long)(now.QuadPart % frequency.QuadPart) * 1000000000ULL /
+               (unsigned long long)frequency.QuadPart;
 }

@@ -40,6 +40,9 @@ int host_read_line(char *buf, size_t cap);
 /* Reads the script from a file instead of stdin; 0 if it cannot be opened. */
 int host_open_script(const char *path);
 
+/* The host's monotonic clock (QueryPerformanceCounter) in nanoseconds: the benchmark's. */
+unsigned long long host_nanoseconds(void);
+
 /* Bookkeeping memory of the simulator itself (never seen by the driver). */
 void *host_malloc(size_t size);
 void *host_realloc(void *p, size_t size);
@@ -54,6 +57,9 @@ void host_free(void *p);
  */
 void *host_guarded_alloc(size_t size, void **base, size_t *span);
 void host_guarded_decommit(void *base, size_t span);
+/* Off (`set guard off`, the benchmark): later blocks come from the heap, without guard page or
+ * decommit, so overruns and uses after free go unnoticed. */
+void host_set_guard_pages(int on);
 
 /*
  * Callbacks into the simulated kernel from the exception handler:

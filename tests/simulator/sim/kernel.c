@@ -88,6 +88,65 @@ static LARGE_INTEGER NTAPI sim_KeQueryPerformanceCounter(PLARGE_INTEGER Performa
 }
 SIM_EXPORT(KeQueryPerformanceCounter);
 
+#if defined(_X86_)
+/* ---- i386: ntoskrnl's 64-bit division helpers ------------------------------------------------ */
+
+/* Shift-and-subtract: the compiler's own 64-bit division would call back into driver/krt.c's
+ * __udivdi3, which forwards here. */
+static unsigned long long udivmod64(const void *site, unsigned long long n, unsigned long long d,
+                                    unsigned long long *rem)
+{
+    unsigned long long q = 0, r = 0;
+    if (d == 0) {
+        sim_violation(site, "64-bit division by zero");
+    }
+    for (int bit = 63; bit >= 0; bit--) {
+        r = (r << 1) | ((n >> bit) & 1);
+        if (r >= d) {
+            r -= d;
+            q |= 1ULL << bit;
+        }
+    }
+    *rem = r;
+    return q;
+}
+
+static unsigned long long magnitude(long long v)
+{
+    return v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+}
+
+static unsigned long long __stdcall sim__aulldiv(unsigned long long a, unsigned long long b)
+{
+    unsigned long long r;
+    return udivmod64(SIM_SITE(), a, b, &r);
+}
+SIM_EXPORT(_aulldiv);
+
+static unsigned long long __stdcall sim__aullrem(unsigned long long a, unsigned long long b)
+{
+    unsigned long long r;
+    udivmod64(SIM_SITE(), a, b, &r);
+    return r;
+}
+SIM_EXPORT(_aullrem);
+
+static long long __stdcall sim__alldiv(long long a, long long b)
+{
+    unsigned long long r, q = udivmod64(SIM_SITE(), magnitude(a), magnitude(b), &r);
+    return (long long)(((a < 0) != (b < 0)) ? 0 - q : q);
+}
+SIM_EXPORT(_alldiv);
+
+static long long __stdcall sim__allrem(long long a, long long b)
+{
+    unsigned long long r;
+    udivmod64(SIM_SITE(), magnitude(a), magnitude(b), &r);
+    return (long long)(a < 0 ? 0 - r : r);
+}
+SIM_EXPORT(_allrem);
+#endif
+
 static VOID NTAPI sim_KeStallExecutionProcessor(ULONG MicroSeconds)
 {
     if (MicroSeconds > 50) {
@@ -154,20 +213,17 @@ static void spin_release(PKSPIN_LOCK lock, const void *site)
     *lock = 0;
 }
 
-static KIRQL NTAPI sim_KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
+static KIRQL spin_acquire_raise(PKSPIN_LOCK SpinLock, const void *site)
 {
-    const void *site = SIM_SITE();
     KIRQL old = sim_irql;
     sim_irql_at_most(site, "KeAcquireSpinLock", DISPATCH_LEVEL);
     spin_acquire(SpinLock, site, "KeAcquireSpinLock");
     sim_irql = DISPATCH_LEVEL;
     return old;
 }
-SIM_EXPORT(KeAcquireSpinLockRaiseToDpc);
 
-static VOID NTAPI sim_KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
+static void spin_release_lower(PKSPIN_LOCK SpinLock, KIRQL NewIrql, const void *site)
 {
-    const void *site = SIM_SITE();
     if (sim_irql != DISPATCH_LEVEL) {
         sim_violation(site, "KeReleaseSpinLock at IRQL %u; a held spin lock means DISPATCH_LEVEL",
                       (unsigned)sim_irql);
@@ -178,11 +234,9 @@ static VOID NTAPI sim_KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
     spin_release(SpinLock, site);
     sim_irql = NewIrql;
 }
-SIM_EXPORT(KeReleaseSpinLock);
 
-static VOID NTAPI sim_KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+static void spin_acquire_at_dpc(PKSPIN_LOCK SpinLock, const void *site)
 {
-    const void *site = SIM_SITE();
     if (sim_irql < DISPATCH_LEVEL) {
         sim_violation(site,
                       "KeAcquireSpinLockAtDpcLevel (NdisDprAcquireSpinLock) at IRQL %u; "
@@ -191,17 +245,66 @@ static VOID NTAPI sim_KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
     }
     spin_acquire(SpinLock, site, "KeAcquireSpinLockAtDpcLevel");
 }
-SIM_EXPORT(KeAcquireSpinLockAtDpcLevel);
 
-static VOID NTAPI sim_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
+static void spin_release_at_dpc(PKSPIN_LOCK SpinLock, const void *site)
 {
-    const void *site = SIM_SITE();
     if (sim_irql < DISPATCH_LEVEL) {
         sim_violation(site, "KeReleaseSpinLockFromDpcLevel at IRQL %u", (unsigned)sim_irql);
     }
     spin_release(SpinLock, site);
 }
+
+#if defined(_X86_)
+/* i386: KeAcquireSpinLock and KeReleaseSpinLock are hal.dll's fastcall KfAcquireSpinLock and
+ * KfReleaseSpinLock, the DPC-level forms ntoskrnl's fastcall Kef* functions. */
+static KIRQL FASTCALL sim_KfAcquireSpinLock(PKSPIN_LOCK SpinLock)
+{
+    return spin_acquire_raise(SpinLock, SIM_SITE());
+}
+SIM_EXPORT(KfAcquireSpinLock);
+
+static VOID FASTCALL sim_KfReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
+{
+    spin_release_lower(SpinLock, NewIrql, SIM_SITE());
+}
+SIM_EXPORT(KfReleaseSpinLock);
+
+static VOID FASTCALL sim_KefAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    spin_acquire_at_dpc(SpinLock, SIM_SITE());
+}
+SIM_EXPORT(KefAcquireSpinLockAtDpcLevel);
+
+static VOID FASTCALL sim_KefReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    spin_release_at_dpc(SpinLock, SIM_SITE());
+}
+SIM_EXPORT(KefReleaseSpinLockFromDpcLevel);
+#else
+static KIRQL NTAPI sim_KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
+{
+    return spin_acquire_raise(SpinLock, SIM_SITE());
+}
+SIM_EXPORT(KeAcquireSpinLockRaiseToDpc);
+
+static VOID NTAPI sim_KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
+{
+    spin_release_lower(SpinLock, NewIrql, SIM_SITE());
+}
+SIM_EXPORT(KeReleaseSpinLock);
+
+static VOID NTAPI sim_KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    spin_acquire_at_dpc(SpinLock, SIM_SITE());
+}
+SIM_EXPORT(KeAcquireSpinLockAtDpcLevel);
+
+static VOID NTAPI sim_KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    spin_release_at_dpc(SpinLock, SIM_SITE());
+}
 SIM_EXPORT(KeReleaseSpinLockFromDpcLevel);
+#endif
 
 static VOID FASTCALL sim_KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock,
                                                         PKLOCK_QUEUE_HANDLE LockHandle)

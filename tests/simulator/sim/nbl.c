@@ -808,10 +808,9 @@ static void send_once(const unsigned char *const *frames, const ULONG *lengths, 
             last = s;
         }
     }
-    for (sent_nbl *s = sent; s; s = s->next) {
-        if (s->id >= first->id) {
-            sim_event("send id=%u frames=%zu", s->id, s->frames);
-        }
+    /* The lists just built, newest first (sent holds the newest first). */
+    for (sent_nbl *s = sent; s && s->id >= first->id; s = s->next) {
+        sim_event("send id=%u frames=%zu", s->id, s->frames);
     }
     KIRQL irql = options->dispatch ? DISPATCH_LEVEL : PASSIVE_LEVEL;
     sim_enter(&frame, "MiniportSendNetBufferLists", irql);

@@ -14,6 +14,8 @@
  *   set data-limit N             print at most N bytes of data per event
  *   set extension-fill zero|pattern   device extensions as IoCreateDevice leaves them (zero,
  *                                the default) or filled with a pattern
+ *   set guard on|off             blocks the driver sees before a guard page and decommitted when
+ *                                freed (on, the default), or plain heap (off: the benchmark)
  *   reg|svc|svcparam NAME sz TEXT | dword N | binary HEX | multi_sz A,B | delete
  *                                the adapter's registry key, the service key, its Parameters
  *   load | unload | halt | pause | restart | shutdown | hang-check | reset
@@ -30,6 +32,7 @@
  *   cancel-send ID
  *   oid query OID OUTLEN | oid set OID HEX | oid method OID HEX OUTLEN   [direct]
  *   hold on|off | return | advance MS | state | check | echo TEXT
+ *   bench H N SEND_HEX WRITE_HEX [tun=HEX]   the data-path benchmark (sim/bench.c)
  *   fail-nth N                   the N-th allocation, mapping or registration from now fails
  *                                (0: none) | failpoints (how many such calls so far)
  *
@@ -185,9 +188,11 @@ static void set_command(char **argv, int argc)
         sim_data_limit = number(value, "data-limit");
     } else if (strcmp(what, "return-irql") == 0) {
         sim_return_at_dispatch = strcmp(value, "dispatch") == 0;
+    } else if (strcmp(what, "guard") == 0) {
+        host_set_guard_pages(strcmp(value, "off") != 0);
     } else {
         sim_script_error("set %s: accepted ndis, os, service, return, return-irql, data-limit, "
-                         "extension-fill",
+                         "extension-fill, guard",
                          what);
     }
 }
@@ -234,6 +239,17 @@ static void send_command(char **argv, int argc)
     for (size_t i = 0; i < count; i++) {
         host_free((void *)frames[i]);
     }
+}
+
+static void bench_command(char **argv, int argc)
+{
+    need(argc, 5, "bench H N SEND_HEX WRITE_HEX [tun=HEX]");
+    const char *tun = option(argv, argc, 5, "tun");
+    size_t send_len = hex_arg(argv[3], bytes[0], sizeof(bytes[0]), "bench send frame");
+    size_t write_len = hex_arg(argv[4], bytes[1], sizeof(bytes[1]), "bench write frame");
+    size_t tun_len = tun ? hex_arg(tun, bytes[2], sizeof(bytes[2]), "tun") : 0;
+    sim_bench(argv[1], number(argv[2], "frames"), bytes[0], (ULONG)send_len, bytes[1],
+              (ULONG)write_len, bytes[2], tun_len);
 }
 
 static void oid_command(char **argv, int argc)
@@ -401,6 +417,8 @@ static void run(char **argv, int argc)
     } else if (strcmp(c, "check") == 0) {
         sim_kernel_check_idle("check");
         sim_event("check ok");
+    } else if (strcmp(c, "bench") == 0) {
+        bench_command(argv, argc);
     } else if (strcmp(c, "echo") == 0) {
         sim_event("echo %s", argc > 1 ? argv[1] : "");
     } else {

@@ -36,9 +36,14 @@ const char *sim_where(const void *site, char *buf, size_t cap)
     return buf;
 }
 
+int sim_quiet;
+
 void sim_event(const char *fmt, ...)
 {
     va_list ap;
+    if (sim_quiet) {
+        return;
+    }
     va_start(ap, fmt);
     host_vline(fmt, ap);
     va_end(ap);
@@ -283,6 +288,8 @@ const char *sim_tag_text(ULONG tag, char buf[8])
     return buf;
 }
 
+static size_t first_after(const void *addr);
+
 sim_block *sim_alloc(sim_kind kind, size_t size, ULONG tag, sim_owner owner, const void *site,
                      int zero, const char *what)
 {
@@ -303,7 +310,12 @@ sim_block *sim_alloc(sim_kind kind, size_t size, ULONG tag, sim_owner owner, con
         block_cap = block_cap ? block_cap * 2 : 1024;
         blocks = host_realloc(blocks, block_cap * sizeof(*blocks));
     }
-    blocks[block_count++] = b;
+    /* Kept in address order (sim_block_holding searches it): a new block lies above the
+     * others, unless the arena went on in a new region below them (i386: sim/host.c). */
+    size_t at = first_after(b->base);
+    memmove(&blocks[at + 1], &blocks[at], (block_count - at) * sizeof(*blocks));
+    blocks[at] = b;
+    block_count++;
     return b;
 }
 

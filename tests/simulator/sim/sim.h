@@ -30,16 +30,30 @@
 /*
  * The pointer a dllimport call of `name` loads, set to the simulation's `sim_name`; the
  * compiler checks that the two have the same type.
+ *
+ * i386 decorates that pointer's name with the calling convention and the argument bytes
+ * (__imp__Name@8, __imp_@Name@8), which C cannot spell: there SIM_EXPORT makes the pointer
+ * `sim_ptr_name`, and the build writes the decorated pointers, and the direct thunks an import
+ * library would give, from driver/imports.py (tests/simulator/SConscript: sim_imports.c).
  */
-#define SIM_EXPORT(name)                                                                           \
+#define SIM_CHECK_TYPE(name)                                                                       \
     _Static_assert(__builtin_types_compatible_p(__typeof__(&name), __typeof__(&sim_##name)),       \
-                   "sim_" #name " must have the type of the driver's " #name);                     \
+                   "sim_" #name " must have the type of the driver's " #name)
+#if defined(_X86_)
+#define SIM_EXPORT(name)                                                                           \
+    SIM_CHECK_TYPE(name);                                                                          \
+    __typeof__(&name) const sim_ptr_##name __asm__("sim_ptr_" #name) = sim_##name
+#else
+#define SIM_EXPORT(name)                                                                           \
+    SIM_CHECK_TYPE(name);                                                                          \
     __typeof__(&name) const __imp_##name = sim_##name
+#endif
 
 /* ---- Reporting ------------------------------------------------------------------------------- */
 
-/* One event line of the output. */
+/* One event line of the output (none while sim_quiet is set: the benchmark's loops). */
 void sim_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int sim_quiet;
 /* A contract violation: printed with the call site and the context; the run fails at the next
  * sim_fail_pending (sim_violation: at once). */
 void sim_problem(const void *site, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -282,5 +296,10 @@ void sim_nbl_check_free(sim_block *block, const void *site, const char *fn);
 
 /* ndis.c: calls into the miniport's data-path handlers (frames set up by the caller) */
 void sim_ndis_send(PNET_BUFFER_LIST nbls, ULONG flags);
+
+/* bench.c: the data-path benchmark (the bench command) */
+void sim_bench(const char *handle, ULONG n, const unsigned char *send, ULONG send_len,
+               const unsigned char *write, ULONG write_len, const unsigned char *tun,
+               size_t tun_len);
 void sim_ndis_return(PNET_BUFFER_LIST nbls, ULONG flags);
 void sim_ndis_cancel_send(PVOID cancel_id);

@@ -17,3 +17,11 @@ DECLSPEC_IMPORT VOID NTAPI NdisMDirectOidRequestComplete(NDIS_HANDLE MiniportAda
                                                          NDIS_STATUS Status);
 DECLSPEC_IMPORT VOID NTAPI NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
                                               BOOLEAN AddressingReset);
+
+#if defined(_X86_)
+/* i386: the 64-bit division helpers ntoskrnl exports (driver/krt.c forwards clang's to them). */
+long long __stdcall _alldiv(long long Dividend, long long Divisor);
+unsigned long long __stdcall _aulldiv(unsigned long long Dividend, unsigned long long Divisor);
+long long __stdcall _allrem(long long Dividend, long long Divisor);
+unsigned long long __stdcall _aullrem(unsigned long long Dividend, unsigned long long Divisor);
+#endif

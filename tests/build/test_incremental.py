@@ -168,6 +168,7 @@ def test_progress_on_a_terminal(tree: Path) -> None:
     assert numbered and all(numbered), lines
     done = [int(m.group(1)) for m in numbered if m]
     (total,) = {int(m.group(2)) for m in numbered if m}
-    assert done == sorted(done) and done[-1] == total, lines
+    # With -j2 two steps may print in the other order than they were counted.
+    assert max(done) == total and all(0 < n <= total for n in done), lines
     labels = [m.group(3) for m in numbered if m]
     assert labels.count("CC") == 2 and labels[-1] == "TAR", labels

@@ -102,6 +102,22 @@ def test_what_the_files_say() -> None:
     assert len(k64.names) > 1500
 
 
+def test_kernel_files_predate_windows_8() -> None:
+    """Why a kernel import in the i386/amd64 files is also Windows 7's: their ntoskrnl.def and
+    hal.def list no export the DDI reference dates Windows 8 or later (so the table's
+    ``since`` of Windows 7 agrees with them), while ndis.def does (NDIS 6.30's
+    NdisMIdleNotificationComplete): for ndis.sys the ``since`` data rests on the reference."""
+    newer = {"RtlQueryRegistryValuesEx", "ExAllocateTimer", "ExAllocatePool2"}
+    for arch in (ARCHES["i386"], ARCHES["amd64"]):
+        for dll in ("ntoskrnl.exe", "hal.dll"):
+            listed = mingwdefs.exports(arch, dll)
+            assert listed is not None and not newer & set(listed.names), (arch.name, dll)
+        ndis = mingwdefs.exports(arch, "ndis.sys")
+        assert ndis is not None and "NdisMIdleNotificationComplete" in ndis.names
+    table = load_table(TABLES["driver"])
+    assert all(i.since == (6, 1) for i in table if i.dll != "ndis.sys" and i.arches != ("arm64",))
+
+
 # ---- Every built image and every table entry --------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from tapbuild import msvc
 from tapbuild.arch import ARCHES
-from tapbuild.imports import load_table
+from tapbuild.imports import for_arch, for_toolchain, load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 KIT = "C:\\EWDK\\Program Files\\Windows Kits\\10\\"
@@ -495,3 +495,27 @@ def test_setup_build_env_command_and_environment(
     # Cached: a second call runs nothing.
     assert msvc.ewdk_environment(root, ARCHES["arm64"], tmp_path / "cache") == environ
     assert len(seen) == 1
+
+
+def test_driver_table_per_toolchain_and_arch() -> None:
+    """What the WDK's own code makes the driver import, per arch: KeInitializeSpinLock is an
+    ntoskrnl import on i386 and for Windows 10 targets (arm64), inline for amd64's Windows 7
+    target; KeBugCheckEx may come from BufferOverflowK.lib; memcmp never on i386 (memcmp.lib);
+    the zig runtime's KeQueryPerformanceCounter from hal.dll on every arch."""
+    table = load_table(ROOT / "driver" / "imports.py")
+
+    def names(toolchain: str, arch: str, dll: str) -> set[str]:
+        return {
+            i.name for i in for_arch(for_toolchain(table, toolchain), ARCHES[arch]) if i.dll == dll
+        }
+
+    for toolchain in TOOLCHAINS:
+        for arch in ARCHES:
+            nt = names(toolchain, arch, "ntoskrnl.exe")
+            assert ("KeInitializeSpinLock" in nt) == (arch != "amd64"), (toolchain, arch)
+            assert ("memcmp" in nt) == (arch != "i386")
+            assert "KeBugCheckEx" in nt
+            assert "KeQueryPerformanceCounter" not in names(toolchain, arch, "hal.dll") | nt
+    for arch in ARCHES:
+        assert "KeInitializeSpinLock" not in names("zig", arch, "ntoskrnl.exe")
+        assert "KeQueryPerformanceCounter" in names("zig", arch, "hal.dll")

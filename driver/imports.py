@@ -5,28 +5,37 @@ against it (exactly these functions for the arch, none newer than its oldest Win
 entry when the driver starts calling a function, remove it when it stops.
 
 i386 argument bytes are the stdcall/fastcall decoration; ``since`` is the oldest Windows that
-exports the function (Microsoft's DDI reference, "Requirements").
+exports the function (Microsoft's DDI reference, "Requirements"). The table is not its own
+proof: the PE gate holds every i386/amd64 import to mingw-w64's .def files in the installed
+ziglang (tapbuild.mingwdefs; their ntoskrnl.def and hal.def predate Windows 8), and arm64's
+kernel imports to the DLLs given here for i386/amd64 (tests/build/test_export_evidence.py).
 """
 
 from tapbuild.imports import Import
 
 X86 = ("i386",)
 WIN64 = ("amd64", "arm64")
+WIN10 = ("arm64",)  # arches whose oldest Windows is 10: the WDK's headers target it
 ZIG = ("zig",)  # driver/krt.c: the zig build's runtime
 WDK = ("ewdk", "wdk")
 
 IMPORTS: list[Import] = [
-    # Kernel runtime (driver/krt.c): stack cookie seed and the stack-overrun bug check (only
-    # linked in when some function has a stack protector).
-    Import("ntoskrnl.exe", "KeBugCheckEx", "stdcall", 20, toolchains=ZIG, implicit=True),
-    Import("ntoskrnl.exe", "KeQueryPerformanceCounter", "stdcall", 4, arches=WIN64, toolchains=ZIG),
-    Import("hal.dll", "KeQueryPerformanceCounter", "stdcall", 4, arches=X86, toolchains=ZIG),
+    # Kernel runtime: the stack-overrun bug check (0xF7) of driver/krt.c (zig) and of the WDK's
+    # BufferOverflowK.lib (targets older than Windows 8; BufferOverflowFastFailK.lib fails
+    # with __fastfail instead), linked in when some function has a stack protector; the stack
+    # cookie seed of driver/krt.c.
+    Import("ntoskrnl.exe", "KeBugCheckEx", "stdcall", 20, implicit=True),
+    # hal.dll on every arch (DDI reference: "DLL Hal.dll"; mingw-w64's lib64/ntoskrnl.def lacks
+    # it, lib64/hal.def has it: Windows 7 x64's kernel does not export it).
+    Import("hal.dll", "KeQueryPerformanceCounter", "stdcall", 4, toolchains=ZIG),
     # What the compiler may call on its own: memory copies and fills, and on i386 the 64-bit
-    # division helpers that driver/krt.c forwards to.
+    # division helpers that driver/krt.c forwards to. memcmp: Windows 7 x86's ntoskrnl does not
+    # export it (mingw-w64's lib32/ntoskrnl.def lists memcpy, memmove and memset only), so on
+    # i386 it is linked statically: driver/krt.c with zig, the kit's memcmp.lib with the WDK.
     Import("ntoskrnl.exe", "memcpy", "cdecl", implicit=True),
     Import("ntoskrnl.exe", "memset", "cdecl", implicit=True),
     Import("ntoskrnl.exe", "memmove", "cdecl", implicit=True),
-    Import("ntoskrnl.exe", "memcmp", "cdecl", implicit=True),
+    Import("ntoskrnl.exe", "memcmp", "cdecl", arches=WIN64, implicit=True),
     Import("ntoskrnl.exe", "_alldiv", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
     Import("ntoskrnl.exe", "_aulldiv", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
     Import("ntoskrnl.exe", "_allrem", "stdcall", 16, arches=X86, toolchains=ZIG, implicit=True),
@@ -39,14 +48,15 @@ IMPORTS: list[Import] = [
     Import("ntoskrnl.exe", "ExAllocatePoolWithTag", "stdcall", 12),
     Import("ntoskrnl.exe", "ExFreePoolWithTag", "stdcall", 8),
     # Spin locks: hal.dll's fastcall forms on i386, ntoskrnl elsewhere. KeInitializeSpinLock
-    # is inline everywhere in mingw-w64's wdm.h and on 64-bit Windows in the WDK's; the WDK's
-    # i386 wdm.h calls the export.
+    # is inline on every arch in mingw-w64's wdm.h. The WDK's wdm.h inlines it only for 64-bit
+    # targets older than Windows 10 (amd64 here, built for Windows 7); it calls ntoskrnl's
+    # export on i386 and for Windows 10 targets (arm64 here).
     Import(
         "ntoskrnl.exe",
         "KeInitializeSpinLock",
         "stdcall",
         4,
-        arches=X86,
+        arches=X86 + WIN10,
         toolchains=WDK,
         implicit=True,
     ),

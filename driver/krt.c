@@ -1,11 +1,12 @@
 /*
  * The kernel runtime of zig builds (driver/SConscript compiles this file with zig only): what
- * MSVC's BufferOverflowFastFailK.lib and the compiler helpers give WDK builds.
+ * the WDK's BufferOverflowK.lib, memcmp.lib and the compiler helpers give WDK builds.
  *
- * - GsDriverEntry: the image entry point; seeds the stack-protector cookie, then calls
- *   DriverEntry.
+ * - GsDriverEntry: the image entry point; seeds the stack-protector cookie from hal.dll's
+ *   KeQueryPerformanceCounter, then calls DriverEntry.
  * - __stack_chk_guard / __stack_chk_fail for -fstack-protector-strong.
- * - i386: the compiler's 64-bit division helpers, forwarded to the kernel's exports.
+ * - i386: the compiler's 64-bit division helpers, forwarded to the kernel's exports, and
+ *   memcmp, which Windows 7 x86's ntoskrnl does not export.
  */
 #include "decl/tapkernel.h"
 
@@ -75,5 +76,20 @@ unsigned long long __umoddi3(unsigned long long a, unsigned long long b)
 long long __moddi3(long long a, long long b)
 {
     return _allrem(a, b);
+}
+
+/* -ffreestanding: the compiler never turns this loop back into a memcmp call. */
+int __cdecl memcmp(const void *a, const void *b, size_t n);
+int __cdecl memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *p = a;
+    const unsigned char *q = b;
+
+    for (; n != 0; n--, p++, q++) {
+        if (*p != *q) {
+            return *p < *q ? -1 : 1;
+        }
+    }
+    return 0;
 }
 #endif

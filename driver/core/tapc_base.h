@@ -14,8 +14,10 @@
 #include <stdint.h>
 
 /*
- * memcpy/memset/memmove/memcmp are the only library functions the core uses: ntoskrnl
- * exports all four and every host C library has them.
+ * memcpy/memset/memmove/memcmp are the only library functions the core uses; every host C
+ * library has them. In the driver, ntoskrnl exports memcpy, memset and memmove on every arch,
+ * memcmp on 64-bit Windows only (Windows 7 x86 lacks it): the i386 image links its own
+ * (driver/krt.c with zig, the kit's memcmp.lib with the WDK; see driver/imports.py).
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define tapc_memcpy  __builtin_memcpy

@@ -46,6 +46,13 @@ IMPORTS: list[Import] = [
     Import("setupapi.dll", "SetupDiGetDeviceRegistryPropertyW", "stdcall", 28),
     Import("setupapi.dll", "SetupGetInfDriverStoreLocationW", "stdcall", 24),
     Import("setupapi.dll", "SetupUninstallOEMInfW", "stdcall", 12),
-    Import("newdev.dll", "DiUninstallDevice", "stdcall", 20),
+    Import(
+        "newdev.dll",
+        "DiUninstallDevice",
+        "stdcall",
+        20,
+        evidence="DDI reference: newdev.dll, Windows 7; mingw-w64's lib32/lib64 newdev.def come "
+        "from an older newdev.dll, its libarm32/newdev.def (Windows 8) lists it",
+    ),
     Import("newdev.dll", "UpdateDriverForPlugAndPlayDevicesW", "stdcall", 20),
 ]

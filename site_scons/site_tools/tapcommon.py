@@ -24,7 +24,7 @@ import SCons.Action
 import SCons.Builder
 import SCons.Errors
 import SCons.Node.FS
-from tapbuild import atomic, inf, msvc, pecheck, resource
+from tapbuild import atomic, inf, mingwdefs, msvc, pecheck, resource
 from tapbuild import imports as importtable
 from tapbuild.errors import TapError
 
@@ -52,7 +52,12 @@ def _table(env: Env, imports: str) -> tuple[Path, list[importtable.Import]]:
 
 
 def _table_signature(table: list[importtable.Import], arch: Any) -> str:
-    return ";".join(f"{i.dll}!{i.name}@{i.since}" for i in importtable.for_arch(table, arch))
+    """What the gate's verdict depends on beyond the image: the table and the export evidence."""
+    entries = ";".join(
+        f"{i.dll}!{i.name}@{i.since}{'!' + i.differs if i.differs else ''}"
+        for i in importtable.for_arch(table, arch)
+    )
+    return f"{entries};{mingwdefs.evidence_signature(arch)}"
 
 
 def _pe_gate(kind: str) -> Any:

@@ -38,6 +38,11 @@ class Import:
     a toolchain's own runtime imports (zig's GsDriverEntry; the WDK has its own).
     ``implicit`` marks what the compiler may call on its own (memcpy, i386 64-bit division):
     always in the import library, in the image only when the code generator used it.
+    ``differs`` says why an entry names another DLL on this arch than on the others (the PE
+    gate holds arm64, for which mingw-w64 ships no kernel .def, to the other arches' DLLs).
+    ``evidence`` says where the export is documented when mingw-w64's .def of the DLL for the
+    arch lacks it (a file generated from an older Windows); the PE gate then still wants
+    another mingw-w64 .def of the same DLL to list it (tapbuild.mingwdefs.listed_elsewhere).
     """
 
     dll: str
@@ -48,6 +53,8 @@ class Import:
     arches: tuple[str, ...] = ()
     toolchains: tuple[str, ...] = ()
     implicit: bool = False
+    differs: str = ""
+    evidence: str = ""
 
     def __post_init__(self) -> None:
         if self.conv not in CONVENTIONS:

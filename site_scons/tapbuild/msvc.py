@@ -27,6 +27,34 @@ _ARCH_DEFINES = {
 }
 _LIB_ARCH = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}
 
+# SetupBuildEnv.cmd's argument per arch, in vcvarsall's <host>_<target> form: x64-hosted tools
+# for every target (a lone "arm64" would mean arm64-hosted tools, which an x64 machine cannot
+# run; "amd64_x86" rather than "x86" so that all three arches use the same 64-bit host tools).
+SETUP_ARGUMENT = {"i386": "amd64_x86", "amd64": "amd64", "arm64": "amd64_arm64"}
+
+# The variable SetupBuildEnv.cmd sets, and refuses to run when it finds it already set (a shell
+# that ran it before: an EWDK prompt). The build runs the batch file without it.
+EWDK_MARKER_VARIABLE = "WindowsSystemKit"
+
+# Windows 8: the first Windows with the __fastfail interrupt (int 0x29).
+_FASTFAIL_WINDOWS = (6, 2)
+
+
+def gs_library(arch: Arch) -> str:
+    """The /GS runtime of kernel images, by the arch's oldest Windows, as the WDK chooses it:
+    BufferOverflowK.lib (bug check 0xF7) for targets older than Windows 8, whose kernels lack
+    __fastfail; BufferOverflowFastFailK.lib from Windows 8 on."""
+    if arch.min_windows < _FASTFAIL_WINDOWS:
+        return "BufferOverflowK.lib"
+    return "BufferOverflowFastFailK.lib"
+
+
+def kernel_static_libs(arch: Arch) -> list[str]:
+    """Static kernel libraries, named before the import libraries so that the linker resolves
+    from them first: on i386 the kit's memcmp.lib, as the WDK's own builds do for Windows 7 x86
+    targets (Windows 7 x86's ntoskrnl does not export memcmp: the image must not import it)."""
+    return ["memcmp.lib"] if arch.name == "i386" else []
+
 
 def kit_paths(
     kit_root: str, version: str, arch: Arch
@@ -86,7 +114,8 @@ def configure(env: Any, kit_root: str, version: str) -> None:
     )
     env["TAP_KLINKCOM"] = (
         f"{common} /DRIVER /SUBSYSTEM:NATIVE,{major}.{minor:02d} /ENTRY:GsDriverEntry "
-        f"/OUT:$TARGET $SOURCES {_libpaths(kernel_lib)} $TAP_TABLE_LIBS BufferOverflowFastFailK.lib"
+        f"/OUT:$TARGET $SOURCES {_libpaths(kernel_lib)} "
+        + " ".join([*kernel_static_libs(arch), "$TAP_TABLE_LIBS", gs_library(arch)])
     )
     env["TAP_PLINKCOM"] = (
         f"{common} /SUBSYSTEM:CONSOLE,{major}.{minor:02d} /ENTRY:$TAP_ENTRY "
@@ -128,7 +157,7 @@ def ewdk_cache(ewdk: Path, arch: Arch, cache_dir: Path) -> tuple[Path, dict[str,
     key = {
         "kind": "ewdk",
         "root": str(ewdk),
-        "arch": arch.msvc,
+        "arch": SETUP_ARGUMENT[arch.name],
         "stamp": f"{stat.st_size}:{int(stat.st_mtime)}",
     }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -143,7 +172,7 @@ def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
         data = json.loads(cached.read_text(encoding="utf-8"))
         if data.get("key") == key:
             return dict(data["environ"])
-    environ = _run_batch(script, arch.msvc)
+    environ = _run_batch(script, SETUP_ARGUMENT[arch.name])
     cache_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_text(
         cached, json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1)
@@ -151,15 +180,37 @@ def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
     return environ
 
 
+_ENV_MARKER = "__TAP_ENV_BEGIN__"
+
+
+def setup_command(script: Path, arch_arg: str) -> list[str]:
+    """The cmd.exe command that runs SetupBuildEnv.cmd for one arch and prints the result."""
+    return [
+        "cmd.exe", "/d", "/c",
+        f'call "{script}" {arch_arg} >nul && echo {_ENV_MARKER} && set',
+    ]  # fmt: skip
+
+
+def setup_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment SetupBuildEnv.cmd runs in: this one without WindowsSystemKit (names
+    compared case-blind), so that a build started from an EWDK prompt can run it again."""
+    marker = EWDK_MARKER_VARIABLE.upper()
+    return {k: v for k, v in environ.items() if k.upper() != marker}
+
+
+def _on_windows() -> bool:
+    return os.name == "nt"
+
+
 def _run_batch(script: Path, arch_arg: str) -> dict[str, str]:
-    if os.name != "nt":
+    if not _on_windows():
         raise TapError(
             f"toolchain=ewdk runs {script.name} with cmd.exe: only on Windows; use toolchain=zig here"
         )
-    marker = "__TAP_ENV_BEGIN__"
+    marker = _ENV_MARKER
     proc = subprocess.run(
-        ["cmd.exe", "/d", "/c", f'call "{script}" {arch_arg} >nul && echo {marker} && set'],
-        capture_output=True, text=True, check=False,
+        setup_command(script, arch_arg),
+        capture_output=True, text=True, check=False, env=setup_environment(os.environ),
     )  # fmt: skip
     if proc.returncode != 0 or marker not in proc.stdout:
         raise TapError(

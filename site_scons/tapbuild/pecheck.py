@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tapbuild.arch import Arch
+from tapbuild import mingwdefs
+from tapbuild.arch import ARCHES, Arch
 from tapbuild.errors import TapError
 from tapbuild.imports import Import, expected_imports, for_arch, windows_name
 
@@ -149,6 +150,7 @@ def _check_imports(
                 path, "import table",
                 f"table lists {', '.join(sorted(missing))} from {dll} for {arch.name}, the image does not import it",
             )  # fmt: skip
+    _check_evidence(path, arch, got, table)
     imported = {(dll, name) for dll, names in got.items() for name in names}
     for imp in entries:
         if imp.since > arch.min_windows and (imp.dll.lower(), imp.name) in imported:
@@ -156,3 +158,77 @@ def _check_imports(
                 path, "windows version",
                 f"{imp.name} needs {windows_name(imp.since)}; {arch.name} supports {windows_name(arch.min_windows)}",
             )  # fmt: skip
+
+
+def export_problems(
+    got: dict[str, set[str]], arch: Arch, table: Iterable[Import] = ()
+) -> list[str]:
+    """Imports that the named DLL does not export according to mingw-w64's .def files in the
+    installed ziglang (i386 and amd64; empty where that evidence is missing). An import the
+    arch's file lacks passes only when its table entry names its ``evidence`` and another
+    mingw-w64 .def of the same DLL lists it."""
+    if not mingwdefs.has_evidence(arch):
+        return []
+    documented = {(i.dll.lower(), i.name) for i in for_arch(table, arch) if i.evidence}
+    problems = []
+    for dll in sorted(got):
+        exports = mingwdefs.exports(arch, dll)
+        if exports is None:
+            problems.append(
+                f"imports from {dll}, for which mingw-w64 has no .def "
+                f"({mingwdefs.ARCH_DIRS[arch.name]}/ or lib-common/): no evidence of its exports"
+            )
+            continue
+        for name in sorted(got[dll] - set(exports.names)):
+            where = f"mingw-w64's {exports.path.parent.name}/{exports.path.name}"
+            if (dll, name) in documented and mingwdefs.listed_elsewhere(dll, name):
+                continue
+            if (dll, name) in documented:
+                where += ", nor any other mingw-w64 .def of it; the entry's evidence is not enough"
+            problems.append(
+                f"imports {name} from {dll}, which does not export it on {arch.name} ({where})"
+            )
+    return problems
+
+
+def dll_consistency_problems(
+    got: dict[str, set[str]], arch: Arch, table: Iterable[Import]
+) -> list[str]:
+    """Kernel imports of an arch without kernel .def files (arm64) that name another DLL than
+    the table gives the same function on the arches that have them, or that have no such entry
+    to compare with, unless the arch's entry says why (``Import.differs``)."""
+    if arch.name in mingwdefs.ARCH_DIRS:
+        return []
+    entries = list(table)
+    problems = []
+    for dll in sorted(got.keys() & KERNEL_DLLS):
+        for name in sorted(got[dll]):
+            own = [i for i in for_arch(entries, arch) if i.name == name and i.dll.lower() == dll]
+            if any(i.differs for i in own):
+                continue
+            elsewhere = {
+                i.dll.lower()
+                for a in mingwdefs.ARCH_DIRS
+                for i in for_arch(entries, ARCHES[a])
+                if i.name == name
+            }
+            if not elsewhere:
+                problems.append(
+                    f"imports {name} from {dll}; the table has it for no arch with export "
+                    "evidence (i386, amd64) and its entry does not say why (differs=)"
+                )
+            elif dll not in elsewhere:
+                problems.append(
+                    f"imports {name} from {dll}; the table gives {', '.join(sorted(elsewhere))} "
+                    "on i386/amd64 and the entry does not say why it differs (differs=)"
+                )
+    return problems
+
+
+def _check_evidence(
+    path: Path, arch: Arch, got: dict[str, set[str]], table: Iterable[Import]
+) -> None:
+    for problem in export_problems(got, arch, table):
+        raise _fail(path, "exports", problem)
+    for problem in dll_consistency_problems(got, arch, table):
+        raise _fail(path, "dll", problem)

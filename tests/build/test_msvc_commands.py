@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from tapbuild import msvc
 from tapbuild.arch import ARCHES
-from tapbuild.imports import load_table
+from tapbuild.imports import for_arch, for_toolchain, load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 KIT = "C:\\EWDK\\Program Files\\Windows Kits\\10\\"
@@ -230,11 +230,18 @@ def test_driver_commands(
     assert f"/SUBSYSTEM:{'NATIVE,10.00' if arch == 'arm64' else 'NATIVE,6.01'}" in link
     libs = table_libs("driver/imports.py", toolchain, arch)
     assert "ntoskrnl.lib" in libs and "ndis.lib" in libs
-    assert link[-len(libs) - 2 :] == [
+    # i386: the kit's memcmp.lib before the import libraries (Windows 7 x86's ntoskrnl does not
+    # export memcmp); /GS: the bug-check library for Windows 7 targets, __fastfail from 8 on.
+    static = ["memcmp.lib"] if arch == "i386" else []
+    gs = "BufferOverflowFastFailK.lib" if arch == "arm64" else "BufferOverflowK.lib"
+    assert link[-len(libs) - len(static) - 2 :] == [
         f'"/LIBPATH:{KIT}Lib\\{VERSION}\\km\\{LIB_ARCH[arch]}"',
+        *static,
         *libs,
-        "BufferOverflowFastFailK.lib",
+        gs,
     ]
+    others = {"memcmp.lib", "BufferOverflowK.lib", "BufferOverflowFastFailK.lib"} - {gs, *static}
+    assert not others & set(link)
     # krt.c (zig's runtime) is compiled but empty: the WDK's GsDriverEntry comes from the lib.
     assert check_objects(lines, link, config, arch, "driver") > 1
 
@@ -261,7 +268,8 @@ def test_console_program_commands(
     major, minor = ARCHES[arch].min_windows
     assert f"/SUBSYSTEM:CONSOLE,{major}.{minor:02d}" in link
     assert "/ENTRY:TapinstallStart" in link
-    for flag in ("/DRIVER", "/DLL", "/NOENTRY", "BufferOverflowFastFailK.lib"):
+    for flag in ("/DRIVER", "/DLL", "/NOENTRY", "BufferOverflowFastFailK.lib",
+                 "BufferOverflowK.lib", "memcmp.lib"):  # fmt: skip
         assert flag not in link, flag
     libs = table_libs("tapinstall/imports.py", toolchain, arch)
     assert {"kernel32.lib", "setupapi.lib", "newdev.lib", "cfgmgr32.lib"} <= set(libs)
@@ -419,3 +427,95 @@ def test_ewdk_environment_needs_windows(tmp_path: Path) -> None:
         msvc.ewdk_environment(root, ARCHES["amd64"], tmp_path / "cache")
     with pytest.raises(msvc.TapError, match="no BuildEnv"):
         msvc.ewdk_environment(tmp_path, ARCHES["amd64"], tmp_path / "cache")
+
+
+@pytest.mark.parametrize(
+    ("arch", "gs", "static"),
+    [
+        ("i386", "BufferOverflowK.lib", ["memcmp.lib"]),
+        ("amd64", "BufferOverflowK.lib", []),
+        ("arm64", "BufferOverflowFastFailK.lib", []),
+    ],
+)
+def test_kernel_libraries_follow_the_oldest_windows(arch: str, gs: str, static: list[str]) -> None:
+    """/GS as the WDK links it: BufferOverflowK.lib for targets older than Windows 8 (7 for
+    i386 and amd64: no __fastfail there), BufferOverflowFastFailK.lib from 8 on (arm64: 10);
+    memcmp.lib on i386 only."""
+    assert msvc.gs_library(ARCHES[arch]) == gs
+    assert msvc.kernel_static_libs(ARCHES[arch]) == static
+
+
+def test_setup_build_env_arguments_are_x64_hosted() -> None:
+    """vcvarsall forms <host>_<target>, host always x64: a lone "arm64" would ask for
+    arm64-hosted tools, which an x64 machine cannot run."""
+    assert msvc.SETUP_ARGUMENT == {"i386": "amd64_x86", "amd64": "amd64", "arm64": "amd64_arm64"}
+    script = Path("E:\\BuildEnv\\SetupBuildEnv.cmd")
+    for arch in ARCHES.values():
+        assert msvc.setup_command(script, msvc.SETUP_ARGUMENT[arch.name]) == [
+            "cmd.exe", "/d", "/c",
+            f'call "{script}" {msvc.SETUP_ARGUMENT[arch.name]} >nul && echo __TAP_ENV_BEGIN__ && set',
+        ]  # fmt: skip
+
+
+def test_setup_build_env_runs_without_the_ewdk_marker() -> None:
+    """From an EWDK prompt (WindowsSystemKit set, in any case), SetupBuildEnv.cmd would refuse
+    to run again: the build runs it with that one variable removed."""
+    environ = {"PATH": "C:\\Windows", "WindowsSystemKit": "1", "TEMP": "C:\\Temp"}
+    assert msvc.setup_environment(environ) == {"PATH": "C:\\Windows", "TEMP": "C:\\Temp"}
+    assert msvc.setup_environment({"WINDOWSSYSTEMKIT": "x", "A": "1"}) == {"A": "1"}
+    assert msvc.setup_environment({"A": "1"}) == {"A": "1"}
+
+
+def test_setup_build_env_command_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What _run_batch hands cmd.exe (which cannot run here): the x64-hosted argument, and the
+    environment of an EWDK prompt without WindowsSystemKit; the captured variables are kept."""
+    root = tmp_path / "ewdk"
+    (root / "BuildEnv").mkdir(parents=True)
+    script = root / "BuildEnv" / "SetupBuildEnv.cmd"
+    script.write_text("@echo off\r\n")
+    seen: list[tuple[list[str], dict[str, str]]] = []
+
+    def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        env = kwargs["env"]
+        assert isinstance(env, dict)
+        seen.append((argv, env))
+        stdout = "banner\r\n__TAP_ENV_BEGIN__ \r\nWDKContentRoot=C:\\K\\\r\nVersion_Number=10.0\r\n"
+        return subprocess.CompletedProcess(argv, 0, stdout, "")
+
+    monkeypatch.setattr(msvc, "_on_windows", lambda: True)
+    monkeypatch.setattr(msvc.subprocess, "run", run)
+    monkeypatch.setenv("WindowsSystemKit", "from-an-ewdk-prompt")
+    environ = msvc.ewdk_environment(root, ARCHES["arm64"], tmp_path / "cache")
+    assert environ == {"WDKContentRoot": "C:\\K\\", "Version_Number": "10.0"}
+    ((argv, env),) = seen
+    assert argv == msvc.setup_command(script, "amd64_arm64")
+    assert "WindowsSystemKit" not in env and env["PATH"] == os.environ["PATH"]
+    # Cached: a second call runs nothing.
+    assert msvc.ewdk_environment(root, ARCHES["arm64"], tmp_path / "cache") == environ
+    assert len(seen) == 1
+
+
+def test_driver_table_per_toolchain_and_arch() -> None:
+    """What the WDK's own code makes the driver import, per arch: KeInitializeSpinLock is an
+    ntoskrnl import on i386 and for Windows 10 targets (arm64), inline for amd64's Windows 7
+    target; KeBugCheckEx may come from BufferOverflowK.lib; memcmp never on i386 (memcmp.lib);
+    the zig runtime's KeQueryPerformanceCounter from hal.dll on every arch."""
+    table = load_table(ROOT / "driver" / "imports.py")
+
+    def names(toolchain: str, arch: str, dll: str) -> set[str]:
+        return {
+            i.name for i in for_arch(for_toolchain(table, toolchain), ARCHES[arch]) if i.dll == dll
+        }
+
+    for toolchain in TOOLCHAINS:
+        for arch in ARCHES:
+            nt = names(toolchain, arch, "ntoskrnl.exe")
+            assert ("KeInitializeSpinLock" in nt) == (arch != "amd64"), (toolchain, arch)
+            assert ("memcmp" in nt) == (arch != "i386")
+            assert "KeBugCheckEx" in nt
+            assert "KeQueryPerformanceCounter" not in names(toolchain, arch, "hal.dll") | nt
+    for arch in ARCHES:
+        assert "KeInitializeSpinLock" not in names("zig", arch, "ntoskrnl.exe")
+        assert "KeQueryPerformanceCounter" in names("zig", arch, "hal.dll")

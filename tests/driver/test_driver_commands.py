@@ -107,7 +107,9 @@ def test_ewdk_compiles_and_links_every_driver_file(
         argv for argv in lines if argv[0] == "link" and any(a.endswith(".sys") for a in argv)
     ]
     assert set(objects) <= set(link)
-    for lib in ["ntoskrnl.lib", "ndis.lib", "BufferOverflowFastFailK.lib"]:
+    gs = "BufferOverflowFastFailK.lib" if arch == "arm64" else "BufferOverflowK.lib"
+    for lib in ["ntoskrnl.lib", "ndis.lib", gs]:
         assert lib in link
     assert ("hal.lib" in link) == (arch == "i386")
+    assert ("memcmp.lib" in link) == (arch == "i386")
     assert "/ENTRY:GsDriverEntry" in link and "/DRIVER" in link

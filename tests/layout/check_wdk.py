@@ -5,9 +5,12 @@
 
 The probe is the one tests/layout/test_layout.py builds with zig (layoutprobe.py), in "wdk"
 mode: through driver/decl/tapkernel.h it includes the real ntddk.h/ndis.h and asserts every
-size, alignment and offset of tests/layout/wdk/*.json; bit-fields are read back from the
-object. decl_usage.c, which test_decl_usage.py compiles with zig, must compile here too. Exit status 0 when every architecture matches, 1 on a mismatch (one line per problem),
-2 on bad input (no WDK, no clang-cl).
+size, alignment and offset of tests/layout/wdk/<arch>.json; bit-fields are read back from the
+object. The constants probe of test_constants.py asserts every value of wdk/constants.json and
+every array length of wdk/arrays.json against the same headers. decl_usage.c, which
+test_decl_usage.py compiles with zig, must compile here too. Exit status 0 when every
+architecture matches, 1 on a mismatch (one line per problem), 2 on bad input (no WDK, no
+clang-cl).
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "site_scons"))
 
-from layoutprobe import bitfield_mismatches, load_expected, probe_source
+from layoutprobe import (
+    bitfield_mismatches,
+    constants_source,
+    load_arrays,
+    load_constants,
+    load_expected,
+    probe_source,
+)
 from tapbuild.arch import ARCHES, parse_arches
 from tapbuild.errors import TapError
 
@@ -118,16 +128,26 @@ def check(arch: str, clang_cl: Path, kit_include: Path, workdir: Path) -> list[s
             f"{arch}: clang-cl exit {proc.returncode}"
         ]
     problems = [f"{arch}: {p}" for p in bitfield_mismatches(obj.read_bytes(), bitfields)]
+    # The constants and array lengths, as test_constants.py asserts them with zig.
+    constants = workdir / f"constants-{arch}.c"
+    constants.write_text(constants_probe(arch))
     # The same declaration usage that test_decl_usage.py compiles with zig.
     usage = Path(__file__).resolve().parent / "decl_usage.c"
-    cmd = clang_cl_command(arch, clang_cl, kit_include, usage, workdir / f"usage-{arch}.obj")
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        errors = [ln for ln in proc.stdout.splitlines() + proc.stderr.splitlines() if "error" in ln]
-        problems += [f"{arch}: decl_usage.c: {ln}" for ln in errors] or [
-            f"{arch}: decl_usage.c: clang-cl exit {proc.returncode}"
-        ]
+    for source in (constants, usage):
+        obj = workdir / f"{source.stem}-{arch}.obj"
+        cmd = clang_cl_command(arch, clang_cl, kit_include, source, obj)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            out = proc.stdout.splitlines() + proc.stderr.splitlines()
+            problems += [f"{arch}: {source.name}: {ln}" for ln in out if "error" in ln] or [
+                f"{arch}: {source.name}: clang-cl exit {proc.returncode}"
+            ]
     return problems
+
+
+def constants_probe(arch: str) -> str:
+    """The C text asserting every WDK constant and array length of wdk/ for ``arch``."""
+    return constants_source(load_constants(), load_arrays(), arch)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,3 +76,15 @@ def test_bad_input_exits_2_with_one_line(
     assert err.startswith("check_wdk: ") and "\n" not in err
     assert check_wdk.main(["--arch", "mips"]) == 2
     assert "unknown architecture 'mips'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("arch", "slots"), [("i386", 21), ("amd64", 24), ("arm64", 21)])
+def test_constants_probe_for_the_wdk(arch: str, slots: int) -> None:
+    """The Windows workflow also compiles the constants probe against the WDK: every value
+    and array length of wdk/constants.json and wdk/arrays.json for the arch."""
+    source = check_wdk.constants_probe(arch)
+    assert '#include "tapkernel.h"' in source
+    assert f'"MaxNetBufferListInfo: expected {slots}"' in source
+    assert f'"NET_BUFFER_LIST.NetBufferListInfo: expected array length {slots}"' in source
+    assert '"NDIS_STATUS_INDICATION_FLAGS_MEDIA_CONNECT_TO_CONNECT: expected 4096"' in source
+    assert '"NdisHaltDeviceInstanceDeInitialized: expected 1"' in source

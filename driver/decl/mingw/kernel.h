@@ -30,7 +30,19 @@
  */
 #define DrvRtPoolNxOptIn 0x00000001
 
-#if defined(POOL_NX_OPTIN) && POOL_NX_OPTIN && !defined(POOL_NX_OPTOUT)
+#if defined(_ARM64_) || defined(__aarch64__)
+
+/* ARM64: the WDK's headers make NonPagedPool the no-execute pool itself (a constant, 512; the
+ * layout test's constants table), whatever POOL_NX_OPTIN says: nothing to choose at run time. */
+#define NonPagedPool             NonPagedPoolNx
+#define NonPagedPoolCacheAligned NonPagedPoolNxCacheAligned
+
+FORCEINLINE VOID ExInitializeDriverRuntime(ULONG RuntimeFlags)
+{
+    UNREFERENCED_PARAMETER(RuntimeFlags);
+}
+
+#elif defined(POOL_NX_OPTIN) && POOL_NX_OPTIN && !defined(POOL_NX_OPTOUT)
 
 DECLSPEC_SELECTANY POOL_TYPE ExDefaultNonPagedPoolType = NonPagedPoolExecute;
 

@@ -107,7 +107,7 @@ typedef struct _NDIS_RESTART_GENERAL_ATTRIBUTES {
 /* Why MiniportHaltEx is called. */
 typedef enum _NDIS_HALT_ACTION {
     NdisHaltDeviceDisabled,
-    NdisHaltDeviceInstanceDeInstalled,
+    NdisHaltDeviceInstanceDeInitialized,
     NdisHaltDevicePoweredDown,
     NdisHaltDeviceSurpriseRemoved,
     NdisHaltDeviceFailed,
@@ -374,7 +374,7 @@ TAP_NDIS_IMPORT VOID NTAPI NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportA
 #define NDIS_STATUS_INDICATION_REVISION_1 1
 
 /* Flags. */
-#define NDIS_STATUS_INDICATION_FLAGS_MEDIA_CONNECT_TO_CONNECT 0x0001
+#define NDIS_STATUS_INDICATION_FLAGS_MEDIA_CONNECT_TO_CONNECT 0x1000
 
 typedef struct _NDIS_STATUS_INDICATION {
     NDIS_OBJECT_HEADER Header; /* NDIS_OBJECT_TYPE_STATUS_INDICATION */

@@ -128,7 +128,7 @@ typedef enum _NDIS_NET_BUFFER_LIST_INFO {
 #if defined(_AMD64_)
     MaxNetBufferListInfo = 24
 #else
-    MaxNetBufferListInfo = 22
+    MaxNetBufferListInfo = 21
 #endif
 } NDIS_NET_BUFFER_LIST_INFO,
     *PNDIS_NET_BUFFER_LIST_INFO;

@@ -127,11 +127,12 @@ def signing_hook(options: SignOptions, log: Log) -> list[str] | None:
     (environment variables, never arguments), this returns a command that signs one file in
     place; otherwise the installer is built unsigned.
     """
-    from tapbuild import signhook
+    from tapbuild import credentials, signhook
 
     if not signhook.configured():
         log("signing credentials not set: installer and uninstaller stay unsigned")
         return None
+    credentials.from_environment()  # a bad password or certificate: said now, not after makensis
     log("signing installer and uninstaller")
     return signhook.command(options)
 

@@ -40,6 +40,11 @@ def add_trust_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         help="extra trusted root for verification (repeatable)",
     )
+    add_tsa_ca_argument(p)
+
+
+def add_tsa_ca_argument(p: argparse.ArgumentParser) -> None:
+    """--tsa-ca: for every command that verifies signatures (timestamps are checked too)."""
     p.add_argument(
         "--tsa-ca",
         action="append",

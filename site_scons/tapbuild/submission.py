@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tapbuild import archive, atomic, cabinet, signhook, signing
+from tapbuild import archive, atomic, cabinet, credentials, signhook, signing
 from tapbuild.errors import TapError, naming
 
 DEFAULT_NAME = "tap-windows6"
@@ -105,6 +105,8 @@ def make(
     atomic.make_dir(out_dir, f"--out {out_dir}")  # as nox -s package makes its --out
     if sign is None:
         sign = signhook.configured(environ)
+    if sign:
+        credentials.from_environment(environ)  # a certificate that cannot sign: said first
     when = cabinet_date()
     scratch = Path(tempfile.mkdtemp(prefix=".submission.tx-", dir=out_dir))
     try:

@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pki import PrivateCa
 from signtest_util import Proxy, Token, Tsa, free_port
 from tapbuild import testcert
 from tools import require
@@ -389,3 +390,12 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory, test_cert: testcert.CertFi
         pin,
         cert_pem,
     )
+
+
+# --- a private PKI ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def private_ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
+    """A private root CA issuing code-signing certificates (good and faulty ones)."""
+    return PrivateCa.create(tmp_path_factory.mktemp("pki"))

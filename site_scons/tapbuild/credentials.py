@@ -227,13 +227,11 @@ def check_signing_certificate(
     now = now or datetime.datetime.now(datetime.timezone.utc)
     who = f"{source}: the certificate {cert.subject.rfc4514_string()!r}"
     if cert.not_valid_after_utc < now:
-        raise TapError(
-            f"{who} expired on {_when(cert.not_valid_after_utc)}; renew it (nothing was signed)"
-        )
+        raise TapError(f"{who} expired on {_when(cert.not_valid_after_utc)}; renew it")
     if cert.not_valid_before_utc > now:
         raise TapError(
             f"{who} is not valid before {_when(cert.not_valid_before_utc)}; check this "
-            "computer's clock or wait (nothing was signed)"
+            "computer's clock or wait"
         )
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
@@ -243,7 +241,7 @@ def check_signing_certificate(
         usages = ", ".join(_usage_name(u) for u in eku) or "none"
         raise TapError(
             f"{who} is not for code signing (extended key usage: {usages}); accepted: a "
-            "certificate with the codeSigning usage (1.3.6.1.5.5.7.3.3) (nothing was signed)"
+            "certificate with the codeSigning usage (1.3.6.1.5.5.7.3.3)"
         )
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -252,7 +250,7 @@ def check_signing_certificate(
     if usage is not None and not usage.digital_signature:
         raise TapError(
             f"{who} does not allow digital signatures (key usage); accepted: a code-signing "
-            "certificate with the digitalSignature key usage (nothing was signed)"
+            "certificate with the digitalSignature key usage"
         )
 
 

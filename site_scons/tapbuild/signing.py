@@ -76,6 +76,8 @@ class SignOptions:
         for p in (*self.ca, *self.tsa_ca):
             if not Path(p).is_file():
                 raise TapError(f"{p}: no such certificate file (--ca/--tsa-ca)")
+        if self.proxy:
+            timestamp.check_proxy(self.proxy)
 
 
 class Backend(Protocol):

@@ -334,6 +334,16 @@ def from_environment(
     return Credentials(key, cross)
 
 
+def source(creds: Credentials) -> str:
+    """Where the signing certificate comes from, as the user set it (``NAME=value``)."""
+    k = creds.key
+    if isinstance(k, PfxKey):
+        return f"TAP_SIGN_PFX={k.path}"
+    if isinstance(k, Pkcs11Key):
+        return f"TAP_SIGN_PKCS11_CERT={k.cert}"
+    return f"TAP_SIGN_SUBJECT={k.subject}"
+
+
 def describe(creds: Credentials) -> str:
     """A one-line description for logs (no secret)."""
     k = creds.key

@@ -232,7 +232,7 @@ class Signer:
         signer = sigs[-1].signer if sigs else None
         if signer is not None:
             self._cert_checked = True
-            credentials.check_signing_certificate(signer.dump(), f"{self.backend.name} signer")
+            credentials.check_signing_certificate(signer.dump(), credentials.source(self.creds))
 
     def expectations(self) -> Expectations:
         return Expectations(

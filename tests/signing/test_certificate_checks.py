@@ -156,3 +156,55 @@ def test_good_certificates_pass_and_verify_ignores_validity(
     # verifying what an expired certificate signed still knows which certificate to expect
     creds = credentials.from_environment(pfx_env(expired, ""), signing=False)
     assert creds.certificate == expired.cer.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("expired", "a certificate of the signing chain has expired"),
+        ("not-yet-valid", "a certificate of the signing chain is not yet valid (check the clock)"),
+        (
+            "server-auth-only",
+            "the signing certificate is not for code signing (extended key usage)",
+        ),
+    ],
+)
+def test_verify_names_the_problem_of_a_file_signed_elsewhere(
+    fault: str, reason: str, pe_files, private_ca: PrivateCa, tmp_path: Path
+) -> None:
+    """A file signed by another tool with such a certificate: verification (nox -s verify,
+    extract) says what is wrong, not "not trusted (pass --ca FILE)" with --ca given."""
+    from tapbuild.verification import Expectations, verify_files
+
+    kwargs, _message = FAULTS[fault]
+    cert = private_ca.issue(f"elsewhere-{fault}", **kwargs)  # type: ignore[arg-type]
+    signed = tmp_path / "signed.exe"
+    subprocess.run(
+        ["osslsigncode", "sign", "-pkcs12", str(cert.pfx), "-readpass", str(cert.password_file),
+         "-in", str(pe_files[("amd64", "exe")]), "-out", str(signed)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    problems = verify_files([signed], Expectations(timestamped=False, ca=(private_ca.pem,)))
+    assert problems == [f"signed.exe: osslsigncode verify failed: {reason}"]
+
+
+@pytest.mark.tool("softhsm2-util", "p11tool")
+def test_a_certificate_kept_in_the_token_is_checked_in_the_first_signature(
+    make_dist, expired_token: Token, private_ca: PrivateCa, tsa: Tsa, pe_files, tmp_path: Path
+) -> None:
+    """With a pkcs11: URI the certificate is first seen in the signature osslsigncode made:
+    checked there, before verification, nothing put in place."""
+    dist = make_dist(("amd64", "arm64"))
+    before = tree_bytes(dist)
+    env = token_env(expired_token, tsa.url)
+    with pytest.raises(TapError) as err:
+        signing.sign_dist(dist, _opts(private_ca, tsa), env)
+    text = str(err.value)
+    assert text.startswith(f"TAP_SIGN_PKCS11_CERT={expired_token.cert_uri}: the certificate ")
+    assert "expired on " in text and "not trusted" not in text
+    assert tree_bytes(dist) == before
+    exe = tmp_path / "setup.exe"
+    shutil.copy(pe_files[("amd64", "exe")], exe)
+    with pytest.raises(TapError, match="expired on "):
+        signing.sign_files([exe], _opts(private_ca, tsa), env)
+    assert exe.read_bytes() == pe_files[("amd64", "exe")].read_bytes()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import glob
 import os
 import shutil
 import sys
@@ -260,7 +261,7 @@ def sign_files(
         if not p.is_file():
             raise TapError(f"{p}: no such file to sign")
     done: dict[Path, str] = {}
-    with Signer(options, environ, log) as signer, _copies(files) as copies:
+    with Signer(options, environ, log) as signer, _copies(files, log) as copies:
         for p, c in zip(files, copies, strict=True):
             done[p] = signer.sign(c)
             log(f"{p}: {done[p]}")
@@ -272,14 +273,19 @@ def sign_files(
 
 
 @contextlib.contextmanager
-def _copies(files: Sequence[Path]) -> Iterator[list[Path]]:
+def _copies(files: Sequence[Path], log: Log = _quiet) -> Iterator[list[Path]]:
     """A copy of each file under its own name, in a private folder beside it (same file
-    system: the rename that puts it in place is atomic); errors name the real files."""
+    system: the rename that puts it in place is atomic); errors name the real files. The
+    folder's name holds this process's id: one left by a run that was killed (its process
+    gone) is removed by the next run, which says so."""
     with contextlib.ExitStack() as stack:
         copies: list[Path] = []
         for p in files:
+            _remove_stale_copies(p, log)
             try:
-                scratch = Path(tempfile.mkdtemp(prefix=f".{p.name}.sign-", dir=p.parent))
+                scratch = Path(
+                    tempfile.mkdtemp(prefix=f".{p.name}.sign-{os.getpid()}-", dir=p.parent)
+                )
             except OSError as exc:
                 raise TapError(
                     f"{p}: cannot write beside it ({exc.strerror}); accepted: a file in a "
@@ -289,6 +295,26 @@ def _copies(files: Sequence[Path]) -> Iterator[list[Path]]:
             stack.enter_context(naming(scratch, p.parent))
             copies.append(Path(shutil.copy2(p, scratch / p.name)))
         yield copies
+
+
+def _remove_stale_copies(path: Path, log: Log) -> None:
+    for old in path.parent.glob(f".{glob.escape(path.name)}.sign-*-*"):
+        pid = old.name[len(path.name) + 7 :].split("-", 1)[0]
+        if old.is_dir() and not old.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+            log(f"removed {old}: a copy left by a signing run that was stopped")
+
+
+def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill would end the process there: keep such folders
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def _expect_for(signer: Signer, files: Sequence[Path]) -> Expectations:

@@ -275,9 +275,13 @@ def _write(items: Sequence[Item], root: Path) -> int:
 
 
 def tapinstall_problems(
-    dist: Path, ca: Sequence[Path] = (), environ: Mapping[str, str] | None = None
+    dist: Path,
+    ca: Sequence[Path] = (),
+    environ: Mapping[str, str] | None = None,
+    tsa_ca: Sequence[Path] = (),
 ) -> list[str]:
-    """Every architecture folder must hold a tapinstall.exe with a verifying signature."""
+    """Every architecture folder must hold a tapinstall.exe with a verifying signature (and
+    timestamp, when it has one: ``tsa_ca`` adds trusted time-stamp roots)."""
     problems: list[str] = []
     present: list[tuple[str, Path]] = []
     for arch in ARCHES:
@@ -290,7 +294,9 @@ def tapinstall_problems(
         else:
             present.append((arch, exe))
     if present:
-        expect = Expectations(None, timestamped=False, ca=tuple(ca), environ=environ)
+        expect = Expectations(
+            None, timestamped=False, ca=tuple(ca), tsa_ca=tuple(tsa_ca), environ=environ
+        )
         for arch, exe in present:
             problems += [f"{arch}/{p}" for p in verify_files([exe], expect)]
     return problems
@@ -315,6 +321,7 @@ def extract(
     environ: Mapping[str, str] | None = None,
     log: Log = _quiet,
     now: float | None = None,
+    tsa_ca: Sequence[Path] = (),
 ) -> Path | None:
     """Overlay the zips' ``drivers/`` onto ``dist``; return where the old dist/ was copied
     (None when there was none). On any failure dist/ is left exactly as it was."""
@@ -325,20 +332,22 @@ def extract(
     atomic.make_dir(dist.parent, f"--dist {dist}")
     if dist.is_dir():
         check_destination(items, dist)
-    for p in ca:
-        if not Path(p).is_file():
-            raise TapError(f"--ca {p}: no such certificate file")
+    for flag, paths in (("--ca", ca), ("--tsa-ca", tsa_ca)):
+        for p in paths:
+            if not Path(p).is_file():
+                raise TapError(f"{flag} {p}: no such certificate file")
     backup: Path | None = None
     with update_dir(dist, log, f"--dist {dist}") as work:
         count = _write(items, work)
         log(f"extracted {count} files from {len(zips)} zip(s)")
-        problems = tapinstall_problems(work, ca, environ)
+        problems = tapinstall_problems(work, ca, environ, tsa_ca)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise TapError(
                 f"{problems[0]}{more}: every architecture folder needs a tapinstall.exe with a "
                 "valid signature (extract onto the signed dist/, or sign it with nox -s "
-                "sign-file; --ca adds a trusted root); dist/ left unchanged"
+                "sign-file; --ca adds a trusted root, --tsa-ca a time-stamp root); dist/ "
+                "left unchanged"
             )
         if dist.is_dir():
             backup = backup_copy(dist, now)

@@ -14,10 +14,17 @@
 
 A password or PIN is held in a :class:`Secret`, whose ``str``/``repr`` never show it; it
 reaches a tool only through a pipe. Errors name the variable, never the value.
+
+Loading checks what can be checked before any file is touched: the PFX opens with its
+password; the signing certificate (the PFX's, or ``TAP_SIGN_PKCS11_CERT`` when it is a file)
+is valid now and may sign code (:func:`check_signing_certificate`); the PKCS#11 module loads
+and is one (it exports ``C_GetFunctionList``).
 """
 
 from __future__ import annotations
 
+import ctypes
+import datetime
 import hashlib
 import os
 import re
@@ -27,6 +34,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tapbuild.errors import TapError
 
@@ -199,8 +207,72 @@ def load_pfx(path: Path, password: Secret) -> bytes:
     return cert.public_bytes(Encoding.DER)
 
 
-def from_environment(environ: Mapping[str, str] | None = None) -> Credentials:
-    """The credentials the environment names; one clear line when they are missing or wrong."""
+def _when(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _usage_name(oid: x509.ObjectIdentifier) -> str:
+    name = getattr(oid, "_name", "")
+    return oid.dotted_string if not name or name.startswith("Unknown") else name
+
+
+def check_signing_certificate(
+    der: bytes, source: str, now: datetime.datetime | None = None
+) -> None:
+    """One line naming the problem when the certificate cannot make a signature that
+    verifies: outside its validity period, an extended key usage without code signing (no
+    extension at all means any use, as Windows reads it), or a key usage without digital
+    signatures. ``source`` says where it came from (``TAP_SIGN_PFX=...``)."""
+    cert = x509.load_der_x509_certificate(der)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    who = f"{source}: the certificate {cert.subject.rfc4514_string()!r}"
+    if cert.not_valid_after_utc < now:
+        raise TapError(f"{who} expired on {_when(cert.not_valid_after_utc)}; renew it")
+    if cert.not_valid_before_utc > now:
+        raise TapError(
+            f"{who} is not valid before {_when(cert.not_valid_before_utc)}; check this "
+            "computer's clock or wait"
+        )
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        eku = None
+    if eku is not None and ExtendedKeyUsageOID.CODE_SIGNING not in eku:
+        usages = ", ".join(_usage_name(u) for u in eku) or "none"
+        raise TapError(
+            f"{who} is not for code signing (extended key usage: {usages}); accepted: a "
+            "certificate with the codeSigning usage (1.3.6.1.5.5.7.3.3)"
+        )
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not usage.digital_signature:
+        raise TapError(
+            f"{who} does not allow digital signatures (key usage); accepted: a code-signing "
+            "certificate with the digitalSignature key usage"
+        )
+
+
+def _check_module(path: Path) -> None:
+    """The PKCS#11 module loads and exports the PKCS#11 entry point; one line otherwise."""
+    name = f"TAP_SIGN_PKCS11_MODULE={path}"
+    accepted = "accepted: the token's PKCS#11 library (.so/.dll, e.g. libsofthsm2.so)"
+    try:
+        library = ctypes.CDLL(str(path.resolve()))
+    except OSError as exc:
+        why = str(exc).replace(str(path.resolve()), "").strip(": ") or "not a shared library"
+        raise TapError(f"{name}: the module could not be loaded ({why}); {accepted}") from None
+    if not hasattr(library, "C_GetFunctionList"):
+        raise TapError(f"{name}: not a PKCS#11 module (no C_GetFunctionList); {accepted}")
+
+
+def from_environment(
+    environ: Mapping[str, str] | None = None, *, signing: bool = True
+) -> Credentials:
+    """The credentials the environment names; one clear line when they are missing or wrong.
+    ``signing``: also refuse a certificate that cannot sign now and a module that does not
+    load (``False`` when the credentials only name the certificate to expect)."""
     env = os.environ if environ is None else environ
     pfx = _file(env, "TAP_SIGN_PFX")
     module = _file(env, "TAP_SIGN_PKCS11_MODULE")
@@ -229,6 +301,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Credentials:
         else:
             password = Secret(env.get("TAP_SIGN_PASSWORD", ""))
         key = PfxKey(pfx, password, load_pfx(pfx, password))
+        if signing:
+            check_signing_certificate(key.certificate, f"TAP_SIGN_PFX={pfx}")
     elif module is not None:
         cert = env.get("TAP_SIGN_PKCS11_CERT", "").strip()
         uri = env.get("TAP_SIGN_PKCS11_KEY", "").strip()
@@ -246,14 +320,28 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Credentials:
         else:
             cert_path = _file(env, "TAP_SIGN_PKCS11_CERT")
             assert cert_path is not None
-            _load_cert_file(cert_path, "TAP_SIGN_PKCS11_CERT")
+            der = _load_cert_file(cert_path, "TAP_SIGN_PKCS11_CERT")
             cert = str(cert_path)
+            if signing:
+                check_signing_certificate(der, f"TAP_SIGN_PKCS11_CERT={cert_path}")
         pin_file = _file(env, "TAP_SIGN_PIN_FILE")
         pin = _read_secret(pin_file, "TAP_SIGN_PIN_FILE") if pin_file else None
         key = Pkcs11Key(module, cert, _check_uri("TAP_SIGN_PKCS11_KEY", uri), pin)
+        if signing:
+            _check_module(module)
     else:
         key = StoreKey(subject)
     return Credentials(key, cross)
+
+
+def source(creds: Credentials) -> str:
+    """Where the signing certificate comes from, as the user set it (``NAME=value``)."""
+    k = creds.key
+    if isinstance(k, PfxKey):
+        return f"TAP_SIGN_PFX={k.path}"
+    if isinstance(k, Pkcs11Key):
+        return f"TAP_SIGN_PKCS11_CERT={k.cert}"
+    return f"TAP_SIGN_SUBJECT={k.subject}"
 
 
 def describe(creds: Credentials) -> str:

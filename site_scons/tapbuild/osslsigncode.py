@@ -247,6 +247,15 @@ def _signature_blocks(output: str) -> list[tuple[int, str]]:
 
 def _verify_reason(output: str) -> str:
     for pattern, text in (
+        (r"certificate has expired", "a certificate of the signing chain has expired"),
+        (
+            r"certificate is not yet valid",
+            "a certificate of the signing chain is not yet valid (check the clock)",
+        ),
+        (
+            r"certificate purpose",
+            "the signing certificate is not for code signing (extended key usage)",
+        ),
         (
             r"self-signed certificate|unable to get local issuer|certificate verify error",
             "the certificate chain is not trusted (pass --ca FILE)",

@@ -132,11 +132,12 @@ def signing_hook(options: SignOptions, log: Log) -> Callable[[Path], list[str]] 
     (environment variables, never arguments), the command signs one file in place;
     otherwise the installer is built unsigned.
     """
-    from tapbuild import signhook
+    from tapbuild import credentials, signhook
 
     if not signhook.configured():
         log("signing credentials not set: installer and uninstaller stay unsigned")
         return None
+    credentials.from_environment()  # a bad password or certificate: said now, not after makensis
     log("signing installer and uninstaller")
     return lambda private: signhook.command(options, private)
 

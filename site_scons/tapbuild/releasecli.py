@@ -48,6 +48,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
             default=[],
             help="extra trusted root for tapinstall.exe (e.g. Microsoft's, off Windows)",
         )
+        signcli.add_tsa_ca_argument(p)
     else:
         p.add_argument("--arch", help="dist/ folder to install (default: this machine's)")
     return p
@@ -75,7 +76,7 @@ def main(command: str, argv: Sequence[str], log: Log = print) -> None:
         )
         log("wrote " + ", ".join(str(p) for p in made))
     elif command == "extract":
-        backup = attestation.extract(ns.zips, dist, ns.ca, log=log)
+        backup = attestation.extract(ns.zips, dist, ns.ca, log=log, tsa_ca=ns.tsa_ca)
         log(f"updated {dist}" + (f"; the previous one is {backup}" if backup else ""))
     else:
         devinstall.run(dist, ns.arch, log)

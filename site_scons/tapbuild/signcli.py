@@ -40,6 +40,11 @@ def add_trust_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         help="extra trusted root for verification (repeatable)",
     )
+    add_tsa_ca_argument(p)
+
+
+def add_tsa_ca_argument(p: argparse.ArgumentParser) -> None:
+    """--tsa-ca: for every command that verifies signatures (timestamps are checked too)."""
     p.add_argument(
         "--tsa-ca",
         action="append",
@@ -150,7 +155,13 @@ def main(command: str, argv: Sequence[str], log: Callable[[str], None] = print) 
     logging.getLogger("urllib3").setLevel(logging.WARNING)  # nox logs at debug level
     if command == "testcert":
         files = testcert.make(ns.dir, ns.subject, ns.days, replace=ns.force)
-        log(f"wrote {files.pfx} (thumbprint {files.thumbprint}), {files.cer}, {files.pem}")
+        if files.kept:
+            log(
+                f"kept the test certificate already in {ns.dir}: {files.pfx} (thumbprint "
+                f"{files.thumbprint}), {files.cer}, {files.pem}; --force replaces it"
+            )
+        else:
+            log(f"wrote {files.pfx} (thumbprint {files.thumbprint}), {files.cer}, {files.pem}")
         log("sign with it:")
         for k, v in files.environment().items():
             log(f"  export {k}={v}")

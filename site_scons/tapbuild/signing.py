@@ -18,17 +18,19 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import glob
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from tapbuild import authenticode, catalog, credentials, osslsigncode, signtool, timestamp, toolrun
 from tapbuild.arch import ARCHES
-from tapbuild.errors import TapError
+from tapbuild.errors import TapError, naming
 from tapbuild.transaction import update_dir
 from tapbuild.verification import Expectations, verify_files
 
@@ -75,6 +77,8 @@ class SignOptions:
         for p in (*self.ca, *self.tsa_ca):
             if not Path(p).is_file():
                 raise TapError(f"{p}: no such certificate file (--ca/--tsa-ca)")
+        if self.proxy:
+            timestamp.check_proxy(self.proxy)
 
 
 class Backend(Protocol):
@@ -167,6 +171,7 @@ class Signer:
     creds: credentials.Credentials = field(init=False)
     backend: Backend = field(init=False)
     _relay: timestamp.Relay | None = field(init=False, default=None)
+    _cert_checked: bool = field(init=False, default=False)
     _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
     def __enter__(self) -> Signer:
@@ -207,12 +212,28 @@ class Signer:
         append = signed and self.options.append
         before = _count(path) if append else None
         self._tool(lambda: self.backend.sign(path, digest, append=append, ts_url=self.ts_url))
+        self._check_token_certificate(path)
         after = _count(path)
         if before is not None and after is not None and after <= before:
             raise TapError(f"{path.name}: {self.backend.name} could not add one more signature")
         return f"{'appended' if append else 'signed'} ({digest}" + (
             ", timestamped)" if self.ts_url else ")"
         )
+
+    def _check_token_certificate(self, path: Path) -> None:
+        """A certificate kept in a token or store is first seen in the signature just made
+        (credentials check one in a file before signing): check it there, once, before the
+        run goes on or anything signed is put in place."""
+        if self._cert_checked or self.creds.certificate is not None:
+            return
+        try:
+            sigs = authenticode.signatures(path)
+        except authenticode.UnknownFormat:
+            return  # e.g. .msi: the next file in a format read here is checked
+        signer = sigs[-1].signer if sigs else None
+        if signer is not None:
+            self._cert_checked = True
+            credentials.check_signing_certificate(signer.dump(), credentials.source(self.creds))
 
     def expectations(self) -> Expectations:
         return Expectations(
@@ -230,20 +251,70 @@ def sign_files(
     environ: Mapping[str, str] | None = None,
     log: Log = _quiet,
 ) -> dict[Path, str]:
-    """Sign, timestamp and verify any files (installers, cabinets, ...), each replaced
-    atomically; already signed files are skipped (unless ``force``/``append``)."""
+    """Sign, timestamp and verify any files (installers, cabinets, ...); already signed files
+    are skipped (unless ``force``/``append``). Each file is signed in a copy beside it; the
+    copies replace the files (one rename each) only when every one of them verifies, so a
+    failure leaves every file as it was."""
     options = options or SignOptions()
-    files = [Path(p) for p in paths]
+    files = list(dict.fromkeys(Path(p) for p in paths))
     for p in files:
         if not p.is_file():
             raise TapError(f"{p}: no such file to sign")
     done: dict[Path, str] = {}
-    with Signer(options, environ, log) as signer:
-        for p in files:
-            done[p] = signer.sign(p)
+    with Signer(options, environ, log) as signer, _copies(files, log) as copies:
+        for p, c in zip(files, copies, strict=True):
+            done[p] = signer.sign(c)
             log(f"{p}: {done[p]}")
-        _raise_problems(verify_files(files, _expect_for(signer, files)))
+        _raise_problems(verify_files(copies, _expect_for(signer, copies)))
+        for p, c in zip(files, copies, strict=True):
+            if not done[p].startswith("skipped"):
+                os.replace(c, p)
     return done
+
+
+@contextlib.contextmanager
+def _copies(files: Sequence[Path], log: Log = _quiet) -> Iterator[list[Path]]:
+    """A copy of each file under its own name, in a private folder beside it (same file
+    system: the rename that puts it in place is atomic); errors name the real files. The
+    folder's name holds this process's id: one left by a run that was killed (its process
+    gone) is removed by the next run, which says so."""
+    with contextlib.ExitStack() as stack:
+        copies: list[Path] = []
+        for p in files:
+            _remove_stale_copies(p, log)
+            try:
+                scratch = Path(
+                    tempfile.mkdtemp(prefix=f".{p.name}.sign-{os.getpid()}-", dir=p.parent)
+                )
+            except OSError as exc:
+                raise TapError(
+                    f"{p}: cannot write beside it ({exc.strerror}); accepted: a file in a "
+                    "folder you can write"
+                ) from None
+            stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+            stack.enter_context(naming(scratch, p.parent))
+            copies.append(Path(shutil.copy2(p, scratch / p.name)))
+        yield copies
+
+
+def _remove_stale_copies(path: Path, log: Log) -> None:
+    for old in path.parent.glob(f".{glob.escape(path.name)}.sign-*-*"):
+        pid = old.name[len(path.name) + 7 :].split("-", 1)[0]
+        if old.is_dir() and not old.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+            log(f"removed {old}: a copy left by a signing run that was stopped")
+
+
+def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill would end the process there: keep such folders
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def _expect_for(signer: Signer, files: Sequence[Path]) -> Expectations:
@@ -447,7 +518,7 @@ def verify_dist(
     cat_name = _cat_name(options)
     cert: bytes | None = None
     with contextlib.suppress(TapError):  # credentials are optional here
-        cert = credentials.from_environment(environ).certificate
+        cert = credentials.from_environment(environ, signing=False).certificate
     files: list[Path] = []
     catalogs: dict[Path, list[Path]] = {}
     for d in arch_dirs(dist):

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tapbuild import archive, atomic, cabinet, scratch, signhook, signing
+from tapbuild import archive, atomic, cabinet, credentials, scratch, signhook, signing
 from tapbuild.errors import TapError, naming
 from tapbuild.pkgnames import PackageNames, load_names
 
@@ -125,6 +125,8 @@ def make(
     atomic.make_dir(out_dir, f"--out {out_dir}")  # as nox -s package makes its --out
     if sign is None:
         sign = signhook.configured(environ)
+    if sign:
+        credentials.from_environment(environ)  # a certificate that cannot sign: said first
     when = cabinet_date()
     # made in .submission.tx-<pid>-*, removed however the run ends (and after a crash, by
     # the next run)

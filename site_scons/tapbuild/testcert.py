@@ -12,7 +12,9 @@ Never use it for a release: Windows loads drivers signed with it only in test mo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tapbuild import atomic
+from tapbuild import atomic, credentials
 from tapbuild.errors import TapError
 
 FILE_STEM = "tap-test"
@@ -37,6 +39,7 @@ class CertFiles:
     cer: Path
     pem: Path
     thumbprint: str
+    kept: bool = False  # an existing certificate, reused
 
     def environment(self) -> dict[str, str]:
         return {"TAP_SIGN_PFX": str(self.pfx), "TAP_SIGN_PASSWORD_FILE": str(self.password_file)}
@@ -51,19 +54,16 @@ def make(
     password: str | None = None,
     replace: bool = True,
 ) -> CertFiles:
-    """Create the test certificate files in ``directory``; one already there is replaced only
-    with ``replace`` (``nox -s testcert`` asks for --force: machines that trust the old one
-    would stop trusting what the new one signs)."""
+    """Create the test certificate files in ``directory``. Without ``replace`` one already
+    there is kept and returned (``kept``): machines that trust it would stop trusting what a
+    new one signs (``nox -s testcert -- --force`` replaces it)."""
     if not subject.strip():
         raise TapError("testcert: empty subject; give a common name")
     if days < 1:
         raise TapError(f"testcert: --days {days}: not accepted; accepted: 1 or more days")
     pfx = directory / f"{FILE_STEM}.pfx"
     if pfx.exists() and not replace:
-        raise TapError(
-            f"testcert: {pfx} exists; use it (see its .cer), or give --force to replace it "
-            "(then import the new .cer where the old one is trusted)"
-        )
+        return existing(directory)
     atomic.make_dir(directory, f"testcert: --dir {directory}")
     now = now or datetime.datetime.now(datetime.timezone.utc)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
@@ -116,3 +116,31 @@ def make(
     atomic.write_bytes(out.cer, cert.public_bytes(serialization.Encoding.DER), 0o644)
     atomic.write_bytes(out.pem, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return out
+
+
+def existing(directory: Path) -> CertFiles:
+    """The test certificate already in ``directory``, checked: its files are all there, the
+    password opens the PFX, the .cer is its certificate, and it can still sign."""
+    files = CertFiles(
+        directory / f"{FILE_STEM}.pfx",
+        directory / f"{FILE_STEM}.password",
+        directory / f"{FILE_STEM}.cer",
+        directory / f"{FILE_STEM}.pem",
+        "",
+        kept=True,
+    )
+    redo = "give --force to replace it (then import the new .cer where the old one is trusted)"
+    missing = [p.name for p in (files.password_file, files.cer, files.pem) if not p.is_file()]
+    if missing:
+        raise TapError(f"testcert: {files.pfx} is there but not {', '.join(missing)}; {redo}")
+    try:
+        der = credentials.load_pfx(
+            files.pfx, credentials.Secret(files.password_file.read_text("utf-8").rstrip("\r\n"))
+        )
+        credentials.check_signing_certificate(der, f"testcert: {files.pfx}")
+    except (TapError, OSError, UnicodeDecodeError) as exc:
+        why = str(exc) if isinstance(exc, TapError) else f"{files.password_file}: unreadable"
+        raise TapError(f"{why}; {redo}") from None
+    if files.cer.read_bytes() != der:
+        raise TapError(f"testcert: {files.cer} is not the certificate of {files.pfx}; {redo}")
+    return dataclasses.replace(files, thumbprint=hashlib.sha1(der).hexdigest().upper())

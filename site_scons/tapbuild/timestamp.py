@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,20 +53,53 @@ PROXY_ENV = (
 
 def redact(url: str) -> str:
     """``url`` without a password in its user part (for logs and errors)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:  # malformed (e.g. a broken [IPv6] host): mask what could be one
+        return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
-def _check_url(url: str, what: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TapError(f"{what} {redact(url)!r}: expected an http:// or https:// URL")
+def _url_problem(url: str, proxy: bool) -> str | None:
+    """What is wrong with an http(s) URL (a proxy's: no path either), or None."""
+    if not url or any(c.isspace() for c in url):
+        return "it is empty or holds a space"
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        if "port" in str(exc).lower():
+            return "the port is not a number from 1 to 65535"
+        return "it is not a well-formed URL"
+    if parts.scheme not in ("http", "https"):
+        return f"the scheme is {parts.scheme or 'missing'}"
+    if not host:
+        return "it names no host"
+    if port == 0:
+        return "the port is not a number from 1 to 65535"
+    if proxy and (parts.path not in ("", "/") or parts.query or parts.fragment):
+        return "a proxy URL is a host and port, without a path"
+    return None
+
+
+def _check_url(url: str, what: str, proxy: bool = False) -> str:
+    problem = _url_problem(url, proxy)
+    if problem is not None:
+        example = "http://HOST:PORT" if proxy else "http://timestamp.example.com"
+        raise TapError(
+            f"{what} {redact(url)!r}: expected an http:// or https:// URL such as {example} "
+            f"({problem})"
+        )
     return url
+
+
+def check_proxy(value: str, what: str = "--proxy") -> str:
+    """A proxy setting (``--proxy`` or a variable named by ``what``) as a URL; ``host:port``
+    means ``http://host:port``. One line when it is malformed, before anything is sent."""
+    return _check_url(value if "://" in value else "http://" + value, what, proxy=True)
 
 
 def urls_from_environment(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -91,17 +125,16 @@ def proxy_for(
     if _bypass(host, no_proxy):
         return None
     if explicit:
-        chosen = explicit
+        chosen, what = explicit, "--proxy"
     else:
         order = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
         if urlsplit(url).scheme == "http":
             order = order[2:] + order[:2]
-        chosen = next((env[k] for k in order if env.get(k)), "")
+        what = next((k for k in order if env.get(k)), "")
+        chosen = env.get(what, "") if what else ""
     if not chosen:
         return None
-    if "://" not in chosen:
-        chosen = "http://" + chosen
-    return _check_url(chosen, "proxy")
+    return check_proxy(chosen, what)
 
 
 def _bypass(host: str, no_proxy: str) -> bool:
@@ -134,7 +167,13 @@ def tool_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
 @dataclass
 class Attempt:
     url: str
-    error: str
+    error: str  # what failed
+    proxy: str | None = None  # the proxy it went through
+
+    def describe(self) -> str:
+        """``<server> through proxy <proxy>: <what failed>`` (passwords masked)."""
+        via = f" through proxy {redact(self.proxy)}" if self.proxy else ""
+        return f"{redact(self.url)}{via}: {self.error}"
 
 
 @dataclass
@@ -156,7 +195,9 @@ class TsaClient:
         for u in self.urls:
             _check_url(u, "time-stamp server")
         if self.proxy:
-            _check_url(self.proxy if "://" in self.proxy else "http://" + self.proxy, "--proxy")
+            check_proxy(self.proxy)
+        for u in self.urls:
+            proxy_for(u, self.proxy, self.environ)  # a malformed proxy variable: said now
 
     def request(self, query: bytes) -> bytes:
         """The DER TimeStampResp for ``query`` (a DER TimeStampReq) from the first server
@@ -183,11 +224,10 @@ class TsaClient:
                         timeout=self.timeout,
                     )
                     if resp.status_code != 200:
-                        raise ValueError(f"HTTP {resp.status_code}")
+                        raise ValueError(_status(resp.status_code, proxy))
                     _check_reply(resp.content, imprint, nonce)
                 except (requests.RequestException, ValueError) as exc:
-                    via = f" via {redact(proxy)}" if proxy else ""
-                    self.attempts.append(Attempt(url, f"{_short(exc)}{via}"))
+                    self.attempts.append(Attempt(url, _what_failed(exc, proxy), proxy))
                     continue
                 self.answered_by.append(url)
                 return resp.content
@@ -197,19 +237,63 @@ class TsaClient:
         raise TapError(self.failure())
 
     def failure(self) -> str:
-        tried = "; ".join(f"{redact(a.url)}: {a.error}" for a in self.attempts[-len(self.urls) :])
+        tried = "; ".join(a.describe() for a in self.attempts[-len(self.urls) :])
         return (
             f"no time-stamp server answered ({self.rounds} rounds): {tried}; set "
             f"{ENV_URLS} or the proxy (--proxy, HTTPS_PROXY/HTTP_PROXY)"
         )
 
 
-def _short(exc: BaseException) -> str:
-    if isinstance(exc, requests.ConnectionError):
-        return "cannot connect"
+def _status(code: int, proxy: str | None) -> str:
+    if proxy and code == 407:
+        return "the proxy asks for a login (HTTP 407); give it as http://USER:PASSWORD@HOST:PORT"
+    if proxy and code in (502, 503, 504):
+        return f"HTTP {code} (the proxy could not reach the server, or the server is down)"
+    return f"HTTP {code}"
+
+
+def _cause(text: str) -> str:
+    """Why a connection failed, from the text of requests' exception (never shown itself)."""
+    for pattern, why in (
+        (r"refused", "connection refused"),
+        (r"resolve|Name or service not known|getaddrinfo|nodename", "host name not found"),
+        (r"timed out", "timed out"),
+        (r"unreachable", "network unreachable"),
+        (r"reset", "connection reset"),
+    ):
+        if re.search(pattern, text, re.IGNORECASE):
+            return why
+    return "connection failed"
+
+
+def _what_failed(exc: BaseException, proxy: str | None) -> str:
+    """One short phrase for a failed attempt: what failed, and where (proxy or server)."""
+    if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
+        return str(exc)  # ours: a status, a reply that is no token for this request
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.ProxyError):
+        tunnel = re.search(r"Tunnel connection failed: ([^'\"()]+)", text)
+        if tunnel:
+            return (
+                "the proxy could not open a tunnel to the server "
+                f"(CONNECT answered {tunnel.group(1).strip()})"
+            )
+        return f"cannot connect to the proxy ({_cause(text)})"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake with the server failed (certificate or protocol)"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "timed out connecting to the proxy" if proxy else "timed out connecting"
     if isinstance(exc, requests.Timeout):
-        return "timed out"
-    return str(exc).splitlines()[0][:120] if str(exc) else exc.__class__.__name__
+        return "no answer in time"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
+        if proxy and isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            return (
+                "the proxy dropped the connection without an answer (it may not reach the server)"
+            )
+        if proxy:
+            return f"the connection through the proxy failed ({_cause(text)})"
+        return f"cannot connect ({_cause(text)})"
+    return f"request failed ({exc.__class__.__name__})"
 
 
 def _check_reply(data: bytes, imprint: bytes, nonce: int | None) -> None:

@@ -253,6 +253,7 @@ def test_a_signing_failure_names_its_cause(
         packaging.package_main(
             ["--dist", str(make_dist()), "--out", str(tmp_path / "out"), "--no-timestamp"]
         )
-    assert str(err.value).startswith("makensis failed (exit 1): signhook: TAP_SIGN_PFX=")
+    # credentials are checked before makensis runs (issue 16): the cause comes first
+    assert str(err.value).startswith(f"TAP_SIGN_PFX={tmp_path / 'gone.pfx'}: no such file")
     assert "gone.pfx" in str(err.value) and "not-shown-anywhere" not in str(err.value)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

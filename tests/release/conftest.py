@@ -31,6 +31,7 @@ pe_files = _signing_fixtures.pe_files
 make_dist = _signing_fixtures.make_dist
 test_cert = _signing_fixtures.test_cert
 tsa = _signing_fixtures.tsa
+private_ca = _signing_fixtures.private_ca
 
 from signtest_util import base_env, pfx_env  # noqa: E402
 from tapbuild import signing, testcert  # noqa: E402

@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pki import PrivateCa
 from signtest_util import Proxy, Token, Tsa, free_port
 from tapbuild import testcert
 from tools import require
@@ -298,6 +299,11 @@ SOFTHSM_MODULES = (
 def softhsm(tmp_path_factory: pytest.TempPathFactory, test_cert: testcert.CertFiles) -> Token:
     """A SoftHSM2 token holding the test certificate's key (label signkey) and the
     certificate (label signcert); the PIN in a file."""
+    return make_token(tmp_path_factory.mktemp("hsm"), test_cert)
+
+
+def make_token(d: Path, test_cert: testcert.CertFiles) -> Token:
+    """A SoftHSM2 token in ``d`` holding the key and certificate of ``test_cert``."""
     module = next((Path(m) for m in SOFTHSM_MODULES if Path(m).is_file()), None)
     missing = [t for t in ("softhsm2-util", "p11tool") if shutil.which(t) is None]
     if module is None or missing:
@@ -307,7 +313,6 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory, test_cert: testcert.CertFi
         pytest.skip(reason)
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    d = tmp_path_factory.mktemp("hsm")
     (d / "tokens").mkdir()
     conf = d / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {d / 'tokens'}\nobjectstore.backend = file\n")
@@ -389,3 +394,19 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory, test_cert: testcert.CertFi
         pin,
         cert_pem,
     )
+
+
+# --- a private PKI ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def private_ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
+    """A private root CA issuing code-signing certificates (good and faulty ones)."""
+    return PrivateCa.create(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def expired_token(tmp_path_factory: pytest.TempPathFactory, private_ca: PrivateCa) -> Token:
+    """A SoftHSM2 token whose certificate (from the private CA) expired yesterday."""
+    cert = private_ca.issue("token-expired", valid_from=-60, valid_to=-1)
+    return make_token(tmp_path_factory.mktemp("hsm-expired"), cert)

@@ -82,13 +82,12 @@ def test_bad_credentials(tmp_path: Path, env: dict[str, str], message: str) -> N
     assert "1234" not in str(err.value) and "\n" not in str(err.value)
 
 
-def test_pkcs11(tmp_path: Path, test_cert: CertFiles) -> None:
-    module = tmp_path / "module.so"
-    module.write_bytes(b"\x7fELF")
+@pytest.mark.tool("softhsm2-util", "p11tool")
+def test_pkcs11(tmp_path: Path, test_cert: CertFiles, softhsm) -> None:
     pin = tmp_path / "pin"
     pin.write_text("4711\n")
     env = {
-        "TAP_SIGN_PKCS11_MODULE": str(module),
+        "TAP_SIGN_PKCS11_MODULE": str(softhsm.module),  # loaded: it must be a PKCS#11 module
         "TAP_SIGN_PKCS11_CERT": "pkcs11:object=c",
         "TAP_SIGN_PKCS11_KEY": "pkcs11:object=k;type=private",
         "TAP_SIGN_PIN_FILE": str(pin),

@@ -3,6 +3,7 @@ one-line errors, non-zero exits, dist/ untouched on failure."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -80,12 +81,25 @@ def test_testcert_bad_input_and_an_existing_certificate(tmp_path: Path) -> None:
         assert "Traceback" not in res.stderr
     made = tmp_path / "made"
     assert nox("testcert", "--dir", str(made), env=base_env()).returncode == 0
-    first = (made / "tap-test.pfx").read_bytes()
+    first = {p.name: p.read_bytes() for p in made.iterdir()}
+    thumbprint = hashlib.sha1((made / "tap-test.cer").read_bytes()).hexdigest().upper()
+    # a second run (scripts run testcert before every test signing) keeps it and says where
     res = nox("testcert", "--dir", str(made), env=base_env())
-    assert res.returncode != 0 and "exists; use it" in last_error_line(res)
-    assert (made / "tap-test.pfx").read_bytes() == first
-    assert nox("testcert", "--dir", str(made), "--force", env=base_env()).returncode == 0
-    assert (made / "tap-test.pfx").read_bytes() != first
+    assert res.returncode == 0, res.stderr
+    assert (
+        f"kept the test certificate already in {made}: {made / 'tap-test.pfx'} (thumbprint "
+        f"{thumbprint}), {made / 'tap-test.cer'}, {made / 'tap-test.pem'}; --force replaces it"
+    ) in res.stderr
+    assert f"export TAP_SIGN_PFX={made / 'tap-test.pfx'}" in res.stderr
+    assert {p.name: p.read_bytes() for p in made.iterdir()} == first
+    res = nox("testcert", "--dir", str(made), "--force", env=base_env())
+    assert res.returncode == 0 and "wrote " in res.stderr, res.stderr
+    assert (made / "tap-test.pfx").read_bytes() != first["tap-test.pfx"]
+    # a half-there certificate is not reused silently
+    (made / "tap-test.cer").unlink()
+    res = nox("testcert", "--dir", str(made), env=base_env())
+    assert res.returncode != 0
+    assert "is there but not tap-test.cer; give --force to replace it" in last_error_line(res)
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")

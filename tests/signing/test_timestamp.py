@@ -93,8 +93,8 @@ def test_fail_over_through_the_proxy(tsa: Tsa, tsa_requests, proxy: Proxy, dead_
     client = TsaClient([dead_url, tsa.url], proxy.url, rounds=1, environ={})
     client.request(query())
     assert client.answered_by == [tsa.url]
-    assert [a.url for a in client.attempts] == [dead_url]
-    assert f"via {proxy.url}" in client.attempts[0].error
+    assert [(a.url, a.proxy) for a in client.attempts] == [(dead_url, proxy.url)]
+    assert client.attempts[0].describe().startswith(f"{dead_url} through proxy {proxy.url}: ")
     assert "tinyproxy" in tsa_requests[-1]["via"]
 
 

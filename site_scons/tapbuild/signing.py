@@ -18,17 +18,24 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
-import glob
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tapbuild import authenticode, catalog, credentials, osslsigncode, signtool, timestamp, toolrun
+from tapbuild import (
+    authenticode,
+    catalog,
+    credentials,
+    osslsigncode,
+    scratch,
+    signtool,
+    timestamp,
+    toolrun,
+)
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError, naming
 from tapbuild.transaction import update_dir
@@ -281,40 +288,13 @@ def _copies(files: Sequence[Path], log: Log = _quiet) -> Iterator[list[Path]]:
     with contextlib.ExitStack() as stack:
         copies: list[Path] = []
         for p in files:
-            _remove_stale_copies(p, log)
-            try:
-                scratch = Path(
-                    tempfile.mkdtemp(prefix=f".{p.name}.sign-{os.getpid()}-", dir=p.parent)
-                )
-            except OSError as exc:
-                raise TapError(
-                    f"{p}: cannot write beside it ({exc.strerror}); accepted: a file in a "
-                    "folder you can write"
-                ) from None
-            stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-            stack.enter_context(naming(scratch, p.parent))
-            copies.append(Path(shutil.copy2(p, scratch / p.name)))
+            prefix = f".{p.name}.sign-"
+            scratch.remove_stale(p.parent, prefix, log, "signing copy")
+            folder = scratch.make(p.parent, prefix, str(p))
+            stack.callback(shutil.rmtree, folder, ignore_errors=True)
+            stack.enter_context(naming(folder, p.parent))
+            copies.append(Path(shutil.copy2(p, folder / p.name)))
         yield copies
-
-
-def _remove_stale_copies(path: Path, log: Log) -> None:
-    for old in path.parent.glob(f".{glob.escape(path.name)}.sign-*-*"):
-        pid = old.name[len(path.name) + 7 :].split("-", 1)[0]
-        if old.is_dir() and not old.is_symlink() and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-            log(f"removed {old}: a copy left by a signing run that was stopped")
-
-
-def _alive(pid: int) -> bool:
-    if sys.platform == "win32":  # os.kill would end the process there: keep such folders
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process
-    return True
 
 
 def _expect_for(signer: Signer, files: Sequence[Path]) -> Expectations:

@@ -91,6 +91,6 @@ def test_a_killed_run_leaves_the_file_and_the_next_run_clears_its_copy(
     res = nox_run("sign-file", str(exe), "--tsa-ca", str(tsa.ca_pem),
                   env=pfx_env(test_cert, tsa.url))  # fmt: skip
     assert res.returncode == 0, res.stderr
-    assert f"removed {stale}: a copy left by a signing run that was stopped" in res.stderr
+    assert f"removed the stale signing copy {stale} (left by process" in res.stderr
     assert f"{exe}: signed (sha256, timestamped)" in res.stderr
     assert [p.name for p in folder.iterdir()] == ["setup.exe"]

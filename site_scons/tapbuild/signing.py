@@ -477,7 +477,7 @@ def tsa_client(
     """The time-stamp client for these options (servers and proxy from the environment)."""
     urls = timestamp.urls_from_environment(environ)
     client = timestamp.TsaClient(
-        urls, options.proxy, options.ts_rounds, options.ts_backoff, environ=environ
+        urls, options.proxy, options.ts_rounds, options.ts_backoff, environ=environ, log=log
     )
     proxies = {timestamp.proxy_for(u, options.proxy, environ) for u in urls}
     via = ", ".join(sorted(timestamp.redact(p) for p in proxies if p)) or "direct"

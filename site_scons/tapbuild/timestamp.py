@@ -20,7 +20,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -188,6 +188,8 @@ class TsaClient:
     environ: Mapping[str, str] | None = None
     attempts: list[Attempt] = field(default_factory=list)
     answered_by: list[str] = field(default_factory=list)
+    # Hears every failed attempt (server, proxy, what failed) and every wait before a round.
+    log: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.urls:
@@ -227,14 +229,23 @@ class TsaClient:
                         raise ValueError(_status(resp.status_code, proxy))
                     _check_reply(resp.content, imprint, nonce)
                 except (requests.RequestException, ValueError) as exc:
-                    self.attempts.append(Attempt(url, _what_failed(exc, proxy), proxy))
+                    attempt = Attempt(url, _what_failed(exc, proxy), proxy)
+                    self.attempts.append(attempt)
+                    self._say(
+                        f"time-stamp round {round_no + 1}/{self.rounds}: {attempt.describe()}"
+                    )
                     continue
                 self.answered_by.append(url)
                 return resp.content
             if round_no + 1 < self.rounds:
+                self._say(f"time-stamp: no server answered; round {round_no + 2} in {delay:g} s")
                 time.sleep(delay)
                 delay *= 2
         raise TapError(self.failure())
+
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            self.log(line)
 
     def failure(self) -> str:
         tried = "; ".join(a.describe() for a in self.attempts[-len(self.urls) :])

@@ -163,6 +163,22 @@ def test_all_rounds_fail_one_line(dead_url: str, fake_tsa) -> None:
     assert len(client.attempts) == 6  # every server, every round
 
 
+def test_every_retry_is_logged_with_server_and_reason(dead_url: str, fake_tsa) -> None:
+    """A slow fail-over is never silent: each failed attempt and each wait is said."""
+    bad = fake_tsa(b"", 500)
+    heard: list[str] = []
+    client = TsaClient([dead_url, bad], rounds=2, backoff=0.01, environ={}, log=heard.append)
+    with pytest.raises(TapError):
+        client.request(query())
+    assert heard == [
+        f"time-stamp round 1/2: {dead_url}: cannot connect (connection refused)",
+        f"time-stamp round 1/2: {bad}: HTTP 500",
+        "time-stamp: no server answered; round 2 in 0.01 s",
+        f"time-stamp round 2/2: {dead_url}: cannot connect (connection refused)",
+        f"time-stamp round 2/2: {bad}: HTTP 500",
+    ], heard
+
+
 def test_proxy_password_never_shown(dead_url: str) -> None:
     client = TsaClient([dead_url], "http://alice:Pr0xyPass@127.0.0.1:9/", rounds=1, environ={})
     with pytest.raises(TapError) as err:

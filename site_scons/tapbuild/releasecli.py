@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tapbuild import attestation, devinstall, signcli, submission
+from tapbuild import attestation, devinstall, jsonreport, signcli, submission
 from tapbuild.arch import parse_arches
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import load_names
@@ -39,6 +39,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--arch", help="architectures (default: every one in dist/)")
         signcli.add_proxy_argument(p)
         signcli.add_trust_arguments(p)
+        signcli.add_json_argument(p)
     elif command == "extract":
         p.add_argument("zips", nargs="+", type=Path, metavar="ZIP", help="attestation-signed zips")
         p.add_argument(
@@ -71,9 +72,10 @@ def main(command: str, argv: Sequence[str], log: Log = print) -> None:
         options = signcli.output_options(ns)
         names = load_names(ns.override)
         name = submission.default_name(names) if ns.name is None else ns.name
-        made = submission.make(
-            dist, ns.out.resolve(), name, arches, options=options, log=log, names=names
-        )
+        out = ns.out.resolve()
+        with jsonreport.writing(ns.json, command) as report:
+            made = submission.make(dist, out, name, arches, options=options, log=log, names=names)
+            report.add_files(out, [p.name for p in made])
         log("wrote " + ", ".join(str(p) for p in made))
     elif command == "extract":
         backup = attestation.extract(ns.zips, dist, ns.ca, log=log, tsa_ca=ns.tsa_ca)

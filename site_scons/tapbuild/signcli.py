@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tapbuild import catalog, signing, testcert
+from tapbuild import catalog, jsonreport, signing, testcert
 from tapbuild.errors import TapError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +117,19 @@ def _parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--digest", choices=signing.DIGESTS, default="sha256")
     if command in ("sign", "verify", "sign-file"):
         add_trust_arguments(p)
+    if command in ("sign", "verify"):
+        add_json_argument(p)
     return p
+
+
+def add_json_argument(p: argparse.ArgumentParser) -> None:
+    """--json FILE: the machine-readable report (tapbuild.jsonreport)."""
+    p.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write a report of each file, its signatures and the verdict as JSON",
+    )
 
 
 def options_from(
@@ -173,8 +185,13 @@ def main(command: str, argv: Sequence[str], log: Callable[[str], None] = print) 
     if command == "catalog":
         signing.make_catalogs(dist, opts, log=log)
     elif command == "sign":
-        signing.sign_dist(dist, opts, log=log)
+        with jsonreport.writing(ns.json, command) as report:
+            actions = signing.sign_dist(dist, opts, log=log)
+            report.add_files(dist, sorted(actions), actions=actions)
     elif command == "timestamp":
         signing.timestamp_dist(dist, opts, log=log)
     else:
-        signing.verify_dist(dist, opts, log=log)
+        with jsonreport.writing(ns.json, command) as report:
+            names, problems = signing.verify_dist_report(dist, opts, log=log)
+            report.add_files(dist, names, problems)
+            signing.raise_problems(problems)

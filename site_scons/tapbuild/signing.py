@@ -272,7 +272,7 @@ def sign_files(
         for p, c in zip(files, copies, strict=True):
             done[p] = signer.sign(c)
             log(f"{p}: {done[p]}")
-        _raise_problems(verify_files(copies, _expect_for(signer, copies)))
+        raise_problems(verify_files(copies, _expect_for(signer, copies)))
         for p, c in zip(files, copies, strict=True):
             if not done[p].startswith("skipped"):
                 os.replace(c, p)
@@ -307,7 +307,8 @@ def _expect_for(signer: Signer, files: Sequence[Path]) -> Expectations:
     return exp
 
 
-def _raise_problems(problems: Sequence[str]) -> None:
+def raise_problems(problems: Sequence[str]) -> None:
+    """One line naming the first problem (and how many more), when there is any."""
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise TapError(f"verification failed: {problems[0]}{more}")
@@ -430,7 +431,7 @@ def sign_dist(
             to_verify += [*files, cat]
             catalogs[cat] = catalog.package_files(d)
         log("# verifying")
-        _raise_problems(_verify_by_arch(to_verify, _expect_for(signer, to_verify), catalogs))
+        raise_problems(_verify_by_arch(to_verify, _expect_for(signer, to_verify), catalogs))
     return report
 
 
@@ -493,6 +494,18 @@ def verify_dist(
 ) -> None:
     """``nox -s verify``: the checks ``sign`` ends with, alone; raises on the first problem
     list (all problems are logged)."""
+    _, problems = verify_dist_report(dist, options, environ, log)
+    raise_problems(problems)
+
+
+def verify_dist_report(
+    dist: Path,
+    options: SignOptions | None = None,
+    environ: Mapping[str, str] | None = None,
+    log: Log = _quiet,
+) -> tuple[list[str], list[str]]:
+    """:func:`verify_dist` without raising on what it finds: (the files checked, named
+    ``<arch>/<file>``, and the problems, each starting with the file it is about)."""
     options = options or SignOptions()
     options.check()
     cat_name = _cat_name(options)
@@ -511,5 +524,6 @@ def verify_dist(
     problems = _verify_by_arch(files, expect, catalogs)
     for p in problems:
         log(p)
-    _raise_problems(problems)
-    log(f"verified {len(files)} files")
+    if not problems:
+        log(f"verified {len(files)} files")
+    return [f"{f.parent.name}/{f.name}" for f in files], problems

@@ -4,6 +4,8 @@ certificate when credentials are set, verified with osslsigncode."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -173,3 +175,19 @@ def test_nox_session(make_dist, tmp_path: Path, nox_run) -> None:
     assert bad.returncode != 0
     [line] = error_lines(bad.stderr)
     assert "--arch sparc: unknown architecture 'sparc'; accepted: i386, amd64, arm64" in line
+
+
+@pytest.mark.tool("gcab")
+def test_json_report(make_dist, tmp_path: Path, nox_run) -> None:
+    """--json FILE: the cabinets made, each with its digest and (here: no) signatures."""
+    dist = make_dist(("amd64", "i386"))
+    report = tmp_path / "submission.json"
+    res = nox_run("submission", "--dist", str(dist), "--out", str(tmp_path), "--name", "tapx",
+                  "--json", str(report))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(report.read_text())
+    assert data["command"] == "submission" and data["ok"] is True
+    assert sorted(f["file"] for f in data["files"]) == ["tapx-amd64.cab", "tapx-i386.cab"]
+    for f in data["files"]:
+        assert f["sha256"] == hashlib.sha256((tmp_path / f["file"]).read_bytes()).hexdigest()
+        assert f["signatures"] == [] and f["verdict"] == "ok"

@@ -50,8 +50,10 @@ def package_main(argv: Sequence[str], log: Log = print) -> Path:
     args = p.parse_args(list(argv))
     names = load_names(args.override)
     arches = _arches(args.arch)
+    log("[1/3] signing credentials")
     sign = signing_hook(signcli.output_options(args), log)
-    log(f"# makensis: {names.installer_file} for {args.arch} from {args.dist}")
+    what = "signing and verifying the uninstaller and the installer" if sign else "unsigned"
+    log(f"[2/3] makensis: {names.installer_file} for {args.arch} from {args.dist} ({what})")
     out = nsis.build(
         names,
         args.dist,
@@ -61,7 +63,7 @@ def package_main(argv: Sequence[str], log: Log = print) -> Path:
         sign_command=sign,
         log=log,
     )
-    log(f"wrote {out}")
+    log(f"[3/3] wrote {out}")
     return out
 
 

@@ -417,8 +417,11 @@ def sign_dist(
     with Signer(options, environ, log) as signer, update_dir(dist) as work:
         to_verify: list[Path] = []
         catalogs: dict[Path, list[Path]] = {}
-        for d in arch_dirs(work):
+        dirs = arch_dirs(work)
+        total = len(dirs) + 1
+        for step, d in enumerate(dirs, 1):
             files, cat = _dist_plan(d, cat_name)
+            log(f"[{step}/{total}] {d.name}: {', '.join(f.name for f in files)} and {cat.name}")
             for f in files:
                 report[f"{d.name}/{f.name}"] = signer.sign(f)
                 log(f"{d.name}/{f.name}: {report[f'{d.name}/{f.name}']}")
@@ -430,7 +433,7 @@ def sign_dist(
             log(f"{d.name}/{cat.name}: {report[f'{d.name}/{cat.name}']}")
             to_verify += [*files, cat]
             catalogs[cat] = catalog.package_files(d)
-        log("# verifying")
+        log(f"[{total}/{total}] verifying every signature, timestamp and catalog")
         raise_problems(_verify_by_arch(to_verify, _expect_for(signer, to_verify), catalogs))
     return report
 

@@ -134,6 +134,8 @@ def make(
         out_dir, ".submission.tx-", log, f"--out {out_dir}", "submission folder"
     ) as tx:
         made: list[Path] = []
+        total = 3 if sign else 2
+        log(f"[1/{total}] cabinets of {', '.join(d.name for d in dirs)}")
         for d in dirs:
             cab = cabinet.write(tx / cabinet_name(name, d.name), members(d), when)
             log(f"{cab.name}: {len(cabinet.read_file(cab))} files from {d}")
@@ -143,6 +145,7 @@ def make(
             def named(line: str) -> None:  # the cabinets' final place, not the scratch folder
                 log(line.replace(str(tx), str(out_dir)))
 
+            log(f"[2/{total}] signing, timestamping and verifying the cabinets")
             with naming(tx, out_dir):
                 signing.sign_files(made, options or signing.SignOptions(), environ, named)
         else:
@@ -151,6 +154,7 @@ def make(
                 "them; sign with nox -s sign-file)"
             )
         final = [out_dir / c.name for c in made]
+        log(f"[{total}/{total}] putting them in {out_dir}")
         for cab, dst in zip(made, final, strict=True):
             os.replace(cab, dst)
         return final

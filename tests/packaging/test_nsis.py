@@ -229,6 +229,9 @@ def test_package_session_signs_through_tapbuild_signing(
     )  # fmt: skip
     exe = exe.resolve()
     assert "signing installer and uninstaller" in logs
+    steps = [line[:5] for line in logs if line.startswith("[")]
+    assert steps == ["[1/3]", "[2/3]", "[3/3]"], logs  # the session narrates its steps
+    assert logs[-1] == f"[3/3] wrote {exe}"
     sigs = authenticode.signatures(exe)
     assert len(sigs) == 1 and "TAP hook test" in sigs[0].signer_subject
     assert sigs[0].digest == "sha256"

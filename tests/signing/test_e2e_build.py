@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,8 @@ def test_hlk_build_test_signed(tmp_path_factory: pytest.TempPathFactory, tsa: Ts
     env["TAP_SIGN_PASSWORD_FILE"] = str(tree / "testcert" / "tap-test.password")
     dist = tree / "dist"
     out = nox(tree, "sign", "--digest", "sha1", "--tsa-ca", str(tsa.ca_pem), env=env)
-    assert "# verifying" in out
+    assert re.findall(r"\[(\d)/4\] ", out) == ["1", "2", "3", "4"]  # three arches, then verify
+    assert "[4/4] verifying every signature, timestamp and catalog" in out
     pem = tree / "testcert" / "tap-test.pem"
     for arch in ("i386", "amd64", "arm64"):
         d = dist / arch

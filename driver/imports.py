@@ -11,11 +11,12 @@ ziglang (tapbuild.mingwdefs; their ntoskrnl.def and hal.def predate Windows 8), 
 kernel imports to the DLLs given here for i386/amd64 (tests/build/test_export_evidence.py).
 """
 
+from tapbuild.arch import arch_names
 from tapbuild.imports import Import
 
-X86 = ("i386",)
-WIN64 = ("amd64", "arm64")
-WIN10 = ("arm64",)  # arches whose oldest Windows is 10: the WDK's headers target it
+X86 = arch_names(lambda a: a.bits == 32)
+WIN64 = arch_names(lambda a: a.bits == 64)
+WIN10 = arch_names(lambda a: a.min_windows >= (10, 0))  # the WDK's headers target Windows 10
 ZIG = ("zig",)  # driver/krt.c: the zig build's runtime
 WDK = ("ewdk", "wdk")
 

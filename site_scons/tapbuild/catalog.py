@@ -65,13 +65,9 @@ OS_TARGETS: tuple[OsTarget, ...] = (
     _t("10", "arm64", "10_RS3_ARM64", "_v100_ARM64_RS3", (10, 0), "Windows 10 (1709) and later"),
 )
 
-# What the driver supports: i386 Windows 7-10, amd64 the same plus the Server editions,
-# arm64 Windows 10.
-DEFAULT_OS: dict[str, tuple[str, ...]] = {
-    "i386": ("7", "8", "8.1", "10"),
-    "amd64": ("7", "8", "8.1", "10", "server2008r2", "server2012", "server2012r2", "server2016"),
-    "arm64": ("10",),
-}
+# What the driver supports (tapbuild.arch's catalog_os): i386 Windows 7-10, amd64 the same plus
+# the Server editions, arm64 Windows 10.
+DEFAULT_OS: dict[str, tuple[str, ...]] = {a.name: a.catalog_os for a in ARCHES.values()}
 
 MEMBER_HASHES = ("sha1", "sha256")
 

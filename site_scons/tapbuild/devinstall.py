@@ -48,7 +48,7 @@ ConvertTo-Json -Compress -Depth 3 -InputObject @{ drivers = $drivers; devices = 
 """
 
 # PROCESSOR_ARCHITECTURE (or PROCESSOR_ARCHITEW6432 for a 32-bit process) -> dist/ folder
-WINDOWS_ARCHES = {"x86": "i386", "amd64": "amd64", "arm64": "arm64"}
+WINDOWS_ARCHES = {a.processor_architecture: a.name for a in ARCHES.values()}
 
 Log = Callable[[str], None]
 

@@ -25,18 +25,13 @@ from functools import cache
 from pathlib import Path, PurePath
 
 from tapbuild import zig
-from tapbuild.arch import Arch
+from tapbuild.arch import ARCHES, Arch
 from tapbuild.errors import TapError
 
-# The arch's own directory under ziglang/lib/libc/mingw/ (searched before lib-common/).
-ARCH_DIRS = {"i386": "lib32", "amd64": "lib64"}
-
-# What the compiler predefines when mingw-w64 preprocesses a template for the arch (the
-# target's macros that def-include/ and the templates test).
-PREDEFINED: dict[str, dict[str, str]] = {
-    "i386": {"__i386__": "1", "__SIZEOF_DOUBLE__": "8", "__SIZEOF_LONG_DOUBLE__": "12"},
-    "amd64": {"__x86_64__": "1", "__SIZEOF_DOUBLE__": "8", "__SIZEOF_LONG_DOUBLE__": "16"},
-}
+# The arch's own directory under ziglang/lib/libc/mingw/ (searched before lib-common/), and
+# what the compiler predefines when mingw-w64 preprocesses a template for the arch: the fields
+# mingw_def_dir and mingw_predefined of tapbuild.arch (arches with kernel .def files only).
+ARCH_DIRS = {a.name: a.mingw_def_dir for a in ARCHES.values() if a.mingw_def_dir}
 
 _DECORATED = re.compile(r"^@?([A-Za-z_?$][\w?$@]*?)@\d+$")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -394,7 +389,7 @@ def read_def(path: Path, arch: Arch) -> DefExports:
                     return (d / name).read_text(encoding="utf-8", errors="replace")
             raise TapError(f'{path}: #include "{name}" not found in {", ".join(map(str, dirs))}')
 
-        text = preprocess(text, PREDEFINED[arch.name], include, str(path))
+        text = preprocess(text, dict(arch.mingw_predefined), include, str(path))
     return parse_def(text, path)
 
 

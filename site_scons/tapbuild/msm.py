@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pefile
 
+from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import PackageNames
 
 LANGUAGE = 1033
-TEMPLATE_PLATFORM = {"i386": "Intel", "amd64": "x64", "arm64": "Arm64"}
-SCHEMA = {"i386": 200, "amd64": 200, "arm64": 500}  # Arm64 needs Windows Installer 5 schema
 COMPONENT_64BIT = 0x100  # msidbComponentAttributes64bit
 FILE_VITAL = 0x200  # msidbFileAttributesVital
 CA_DLL_BINARY = 0x01  # msidbCustomActionTypeDll + msidbCustomActionTypeBinaryData
@@ -312,9 +311,9 @@ def describe(names: PackageNames, dist: Path, dll: Path, arch: str) -> Module:
         "author": names.product.PRODUCT_PUBLISHER,
         "keywords": "MergeModule, MSI, database",
         "comments": f"The {names.product_name} virtual network adapter driver {names.product.driver_version}",
-        "template": f"{TEMPLATE_PLATFORM[arch]};{LANGUAGE}",
+        "template": f"{ARCHES[arch].msi_platform};{LANGUAGE}",
         "revision": package_code,
-        "page_count": SCHEMA[arch],
+        "page_count": ARCHES[arch].msi_schema,
         "word_count": 0,
         "creating_application": "tapbuild msm writer",
         "security": 2,

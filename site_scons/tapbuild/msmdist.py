@@ -14,12 +14,13 @@ import shutil
 from pathlib import Path
 
 from tapbuild import atomic, scratch
+from tapbuild.arch import arch_names
 from tapbuild.errors import TapError
 from tapbuild.pkgnames import PackageNames
 from tapbuild.transaction import backup_path, install_dir
 
-WIN7_ARCHES = ("i386", "amd64")
-WIN10_ARCHES = ("i386", "amd64", "arm64")
+WIN7_ARCHES = arch_names(lambda a: a.min_windows < (10, 0))  # the cross-signed dist
+WIN10_ARCHES = arch_names(lambda a: True)
 DROPPED = {"tapinstall.exe"}
 
 

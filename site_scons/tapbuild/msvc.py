@@ -19,18 +19,10 @@ from tapbuild import atomic
 from tapbuild.arch import ARCHES, Arch
 from tapbuild.errors import TapError
 
-# Per arch: (defines, cl flags) beyond the common ones.
-_ARCH_DEFINES = {
-    "i386": ["_X86_=1", "i386=1", "STD_CALL"],
-    "amd64": ["_WIN64", "_AMD64_", "AMD64"],
-    "arm64": ["_WIN64", "_ARM64_", "ARM64", "_USE_DECLSPECS_FOR_SAL=1", "STD_CALL"],
-}
-_LIB_ARCH = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}
-
-# SetupBuildEnv.cmd's argument per arch, in vcvarsall's <host>_<target> form: x64-hosted tools
-# for every target (a lone "arm64" would mean arm64-hosted tools, which an x64 machine cannot
-# run; "amd64_x86" rather than "x86" so that all three arches use the same 64-bit host tools).
-SETUP_ARGUMENT = {"i386": "amd64_x86", "amd64": "amd64", "arm64": "amd64_arm64"}
+# SetupBuildEnv.cmd's argument is each arch's ``ewdk_setup`` (tapbuild.arch), in vcvarsall's
+# <host>_<target> form: x64-hosted tools for every target (a lone "arm64" would mean
+# arm64-hosted tools, which an x64 machine cannot run; "amd64_x86" rather than "x86" so that all
+# three arches use the same 64-bit host tools).
 
 # The variable SetupBuildEnv.cmd sets, and refuses to run when it finds it already set (a shell
 # that ran it before: an EWDK prompt). The build runs the batch file without it.
@@ -63,7 +55,7 @@ def kit_paths(
     root = PureWindowsPath(kit_root)
     inc = root / "Include" / version
     lib = root / "Lib" / version
-    la = _LIB_ARCH[arch.name]
+    la = arch.msvc
     kernel_inc = [str(inc / "km"), str(inc / "km" / "crt"), str(inc / "shared")]
     user_inc = [str(inc / "um"), str(inc / "shared"), str(inc / "ucrt")]
     return (
@@ -90,7 +82,7 @@ def configure(env: Any, kit_root: str, version: str) -> None:
         CCFLAGS=["/Brepro", "/Z7", "/W4", "/WX", "/GF", "/Gy", "/GR-", "/Zc:wchar_t", "/Zc:inline"]
         + (["/Od"] if debug else ["/O2", "/Oy-"]),
         CPPDEFINES=[
-            *_ARCH_DEFINES[arch.name],
+            *arch.msvc_defines,
             f"_WIN32_WINNT={winnt}",
             f"WINVER={winnt}",
             f"NTDDI_VERSION={winnt}0000",
@@ -107,7 +99,7 @@ def configure(env: Any, kit_root: str, version: str) -> None:
     env["TAP_USER_CPPPATH"] = []
     env["TAP_LIBS_FROM_TABLE"] = False
     env["TAP_RCCOM"] = "rc /nologo /fo$TARGET $SOURCE"
-    machine = {"i386": "X86", "amd64": "X64", "arm64": "ARM64"}[arch.name]
+    machine = arch.link_machine
     common = (
         f"link /nologo /MACHINE:{machine} /NODEFAULTLIB /DYNAMICBASE /NXCOMPAT /RELEASE /Brepro "
         "/OPT:REF /OPT:ICF /INCREMENTAL:NO /DEBUG /PDB:${TARGETS[1]} /PDBALTPATH:%_PDB%"
@@ -157,7 +149,7 @@ def ewdk_cache(ewdk: Path, arch: Arch, cache_dir: Path) -> tuple[Path, dict[str,
     key = {
         "kind": "ewdk",
         "root": str(ewdk),
-        "arch": SETUP_ARGUMENT[arch.name],
+        "arch": arch.ewdk_setup,
         "stamp": f"{stat.st_size}:{int(stat.st_mtime)}",
     }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -172,7 +164,7 @@ def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
         data = json.loads(cached.read_text(encoding="utf-8"))
         if data.get("key") == key:
             return dict(data["environ"])
-    environ = _run_batch(script, SETUP_ARGUMENT[arch.name])
+    environ = _run_batch(script, arch.ewdk_setup)
     cache_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_text(
         cached, json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1)

@@ -15,11 +15,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tapbuild import atomic
+from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.msm import CA_COMMIT, CA_ERROR, CA_ROLLBACK, STANDARD_ACTIONS, Module, short_name
 
 NAMESPACE = "http://wixtoolset.org/schemas/v4/wxs"
-WIX_ARCH = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}
 TAP_DRIVER_COLUMNS = (
     "TapDriver", "Component_", "Inf", "Inf10", "HardwareId", "Version", "StateKey",
     "ProcessInstall", "RollbackInstall", "CommitInstall", "ProcessRemove", "RollbackRemove",
@@ -165,7 +165,7 @@ def source(module: Module) -> str:
 
 def command(wix: str, module: Module, wxs: Path, out: Path) -> list[str]:
     return [
-        wix, "build", "-arch", WIX_ARCH[module.arch], "-outputtype", "module", "-pdbtype", "none",
+        wix, "build", "-arch", ARCHES[module.arch].msvc, "-outputtype", "module", "-pdbtype", "none",
         "-o", str(out), str(wxs),
     ]  # fmt: skip
 

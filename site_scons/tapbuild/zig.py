@@ -54,15 +54,6 @@ def mingw_defs() -> Path:
     return lib_dir() / "libc" / "mingw" / "lib-common"
 
 
-# Kernel code touches no floating-point or SIMD register (i386 Windows does not save them for
-# kernel code; the driver keeps one rule on every arch): zig CPU names with those features off.
-KERNEL_CPU = {
-    "i386": "baseline-mmx-sse-sse2-x87",
-    "amd64": "baseline-mmx-sse-sse2-x87",
-    "arm64": "baseline-neon-fp_armv8",
-}
-
-
 def windows_defines(arch: Arch) -> list[tuple[str, str]]:
     """_WIN32_WINNT, NTDDI_VERSION and WINVER of the arch's oldest Windows (zig cc defines
     _WIN32_WINNT itself: compile with -U_WIN32_WINNT before these)."""
@@ -80,5 +71,5 @@ def kernel_flags(arch: Arch) -> list[str]:
         "-mgeneral-regs-only",
         # zig appends its CPU's features after -mgeneral-regs-only, so on x86 that flag alone
         # leaves SSE/x87 on (copies through xmm registers): name the CPU without them.
-        f"-mcpu={KERNEL_CPU[arch.name]}",
+        f"-mcpu={arch.kernel_cpu}",
     ]

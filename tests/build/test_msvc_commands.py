@@ -448,12 +448,16 @@ def test_kernel_libraries_follow_the_oldest_windows(arch: str, gs: str, static: 
 def test_setup_build_env_arguments_are_x64_hosted() -> None:
     """vcvarsall forms <host>_<target>, host always x64: a lone "arm64" would ask for
     arm64-hosted tools, which an x64 machine cannot run."""
-    assert msvc.SETUP_ARGUMENT == {"i386": "amd64_x86", "amd64": "amd64", "arm64": "amd64_arm64"}
+    assert {a.name: a.ewdk_setup for a in ARCHES.values()} == {
+        "i386": "amd64_x86",
+        "amd64": "amd64",
+        "arm64": "amd64_arm64",
+    }
     script = Path("E:\\BuildEnv\\SetupBuildEnv.cmd")
     for arch in ARCHES.values():
-        assert msvc.setup_command(script, msvc.SETUP_ARGUMENT[arch.name]) == [
+        assert msvc.setup_command(script, arch.ewdk_setup) == [
             "cmd.exe", "/d", "/c",
-            f'call "{script}" {msvc.SETUP_ARGUMENT[arch.name]} >nul && echo __TAP_ENV_BEGIN__ && set',
+            f'call "{script}" {arch.ewdk_setup} >nul && echo __TAP_ENV_BEGIN__ && set',
         ]  # fmt: skip
 
 

@@ -6,6 +6,7 @@ README's Quick start is the command CI runs. Reads text and --help only: no buil
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import re
@@ -67,16 +68,25 @@ def _help(session: str) -> str:
     return out.getvalue()
 
 
-def parser_options(session: str) -> set[str]:
+@functools.cache
+def parser_options(session: str) -> frozenset[str]:
     """The long options of the session's parser, from the options part of its --help."""
-    found = set()
+    found: set[str] = set()
     for line in _help(session).splitlines():
         m = re.match(r"\s+(?:-\w, )?(--[\w-]+)", line)
         if m:
             found.add(m.group(1))
     found.discard("--help")
     assert found, f"no options parsed from {session}'s --help"
-    return found
+    return frozenset(found)
+
+
+def test_sessions_cover_every_command_line() -> None:
+    """SESSIONS lists every command of the three CLI modules the noxfile dispatches to."""
+    packaging_steps = {
+        n.removesuffix("_main").replace("_", "-") for n in dir(packaging) if n.endswith("_main")
+    }
+    assert set(SESSIONS) == {*signcli.COMMANDS, *releasecli.COMMANDS, *packaging_steps}
 
 
 def smoke_options() -> set[str]:

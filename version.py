@@ -1,7 +1,7 @@
 """Product metadata of the TAP-Windows6 driver (the role of the old version.m4).
 
 Plain constants. An override module given with ``scons override=FILE.py`` (or the nox
-sessions' ``--override``) may set any subset of these names; see README "Overrides".
+sessions' ``--override``) may set any subset of these names; see docs/building.md, Overrides.
 """
 
 PRODUCT_NAME = "TAP-Windows"

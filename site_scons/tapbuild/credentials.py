@@ -54,7 +54,7 @@ SECRET_ENV_NAMES = ("TAP_SIGN_PASSWORD",)
 HOW = (
     "set TAP_SIGN_PFX (+ TAP_SIGN_PASSWORD_FILE), or TAP_SIGN_PKCS11_MODULE + "
     "TAP_SIGN_PKCS11_CERT + TAP_SIGN_PKCS11_KEY (+ TAP_SIGN_PIN_FILE), or TAP_SIGN_SUBJECT "
-    "(Windows certificate store); see README 'Signing and timestamping'"
+    "(Windows certificate store); see docs/signing.md, Credentials"
 )
 
 

@@ -1,4 +1,4 @@
-"""The names README "Overrides" documents for a vendor's ``PRODUCT_TAP_WIN_COMPONENT_ID =
+"""The names docs/building.md "Overrides" documents for a vendor's ``PRODUCT_TAP_WIN_COMPONENT_ID =
 "tapoas6"`` (and nothing else), read from what was built: the installer (its file name, the
 Uninstall entry, the Start-menu folder, from the compiled script) and the submission
 cabinets (their names and contents). The merge modules: test_msm.py's override test."""
@@ -13,7 +13,7 @@ from tapbuild import cabinet, packaging, releasecli
 from tapbuild.errors import TapError
 
 OVERRIDE = 'PRODUCT_TAP_WIN_COMPONENT_ID = "tapoas6"\n'
-NAME = "TAP-Windows (tapoas6)"  # the product name, with the id: README "Names and GUIDs"
+NAME = "TAP-Windows (tapoas6)"  # the product name, with the id: docs/packaging.md "Names and GUIDs"
 
 
 @pytest.fixture

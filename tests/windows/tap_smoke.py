@@ -375,8 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tap_smoke: {exc}", file=sys.stderr)
         return 2
     if sys.platform != "win32":
-        print("tap_smoke: runs on Windows only, with the driver installed (see README, "
-              "Driver)", file=sys.stderr)  # fmt: skip
+        print("tap_smoke: runs on Windows only, with the driver installed (see "
+              "docs/testing.md)", file=sys.stderr)  # fmt: skip
         return 2
     try:
         smoke(args)

@@ -109,5 +109,5 @@ def test_refuses_off_windows() -> None:
     proc = script()
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
-        "tap_smoke: runs on Windows only, with the driver installed (see README, Driver)"
+        "tap_smoke: runs on Windows only, with the driver installed (see docs/testing.md)"
     ]

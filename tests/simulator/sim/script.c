@@ -1,7 +1,7 @@
 /*
  * The simulator's entry point and its command language: one command per line on stdin (or in
  * the file named by the first argument), `#` starts a comment. Every effect is an output line
- * (see tests/simulator/README in the project README's Development section); a violation ends
+ * (see docs/driver.md, Driver simulator); a violation ends
  * the run with exit code 3, a bad script line with 2, the end of the script with 0.
  *
  *   set ndis 6.20|6.30|...      NdisGetVersion's answer (default 6.82); unless set os says

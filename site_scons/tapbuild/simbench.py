@@ -66,8 +66,9 @@ def script(mode: str, count: int) -> list[str]:
     """The simulator script of one mode: load, initialize, open, connect, bench, tear down."""
     send, write = frames(mode)
     tun = _ip(LOCAL_IP) + _ip(NETWORK) + _ip(MASK)
-    # No event data and no guard pages: the simulation's own per-request work kept small.
-    lines = ["set data-limit 0", "set guard off", f"reg NetCfgInstanceId sz {GUID}", "load",
+    # No event data, no guard pages, no records of finished requests: the simulation's own
+    # per-request work kept small and constant.
+    lines = ["set data-limit 0", "set guard off", "set history off", f"reg NetCfgInstanceId sz {GUID}", "load",
              "init", "open h1",
              f"ioctl h1 0x{SET_MEDIA_STATUS:08X} in=01000000"]  # fmt: skip
     bench = f"bench h1 {count} {send.hex()} {write.hex()}"

@@ -391,7 +391,7 @@ static sim_irp *irp_new(sim_file *file, UCHAR major, const char *name)
 {
     sim_irp *r = free_irps;
     CCHAR stack = file->dev->obj->StackSize;
-    char what[64], serial[12];
+    char serial[12];
 
     if (r != NULL) {
         free_irps = r->next;
@@ -411,8 +411,9 @@ static sim_irp *irp_new(sim_file *file, UCHAR major, const char *name)
     if (stack < 1) {
         sim_violation(NULL, "device %s has StackSize %d", file->dev->name, (int)stack);
     }
-    sim_concat(what, sizeof(what), "IRP ", r->name, " (", major_name(major), ")", (char *)NULL);
-    r->block = sim_alloc(SIM_OBJECT, IoSizeOfIrp(stack), 0, SIM_OWNER_NONE, NULL, 1, what);
+    r->block = sim_alloc(SIM_OBJECT, IoSizeOfIrp(stack), 0, SIM_OWNER_NONE, NULL, 1, "IRP");
+    sim_concat(r->block->what, sizeof(r->block->what), "IRP ", r->name, " (", major_name(major),
+               ")", (char *)NULL);
     PIRP irp = r->block->ptr;
     /* As IoInitializeIrp: the stack locations follow the IRP; none is current yet. */
     irp->Type = IO_TYPE_IRP;
@@ -624,10 +625,18 @@ SIM_EXPORT(IofCompleteRequest);
 /* IoCallDriver from the I/O manager: dispatch at PASSIVE_LEVEL, then the return rules. */
 static void call_driver(sim_irp *r)
 {
+    static const char *const names[] = {
+        [IRP_MJ_CREATE] = "IRP_MJ_CREATE dispatch",
+        [IRP_MJ_CLOSE] = "IRP_MJ_CLOSE dispatch",
+        [IRP_MJ_READ] = "IRP_MJ_READ dispatch",
+        [IRP_MJ_WRITE] = "IRP_MJ_WRITE dispatch",
+        [IRP_MJ_DEVICE_CONTROL] = "IRP_MJ_DEVICE_CONTROL dispatch",
+        [IRP_MJ_CLEANUP] = "IRP_MJ_CLEANUP dispatch",
+    };
     sim_device *d = r->file->dev;
     PIRP irp = r->irp;
     PDRIVER_DISPATCH dispatch = d->major[r->major];
-    char frame_name[64];
+    char frame_name[128]; /* for messages */
     sim_frame frame;
 
     irp->CurrentLocation--;
@@ -639,20 +648,19 @@ static void call_driver(sim_irp *r)
         finish(r);
         return;
     }
-    sim_concat(frame_name, sizeof(frame_name), "IRP_MJ_", major_name(r->major), " dispatch (IRP ",
-               r->name, ")", (char *)NULL);
-    sim_enter(&frame, frame_name, PASSIVE_LEVEL);
+    const char *name = r->major < sizeof(names) / sizeof(names[0]) ? names[r->major] : NULL;
+    sim_enter(&frame, name != NULL ? name : "IRP_MJ_OTHER dispatch", PASSIVE_LEVEL);
+    frame.irp = r->name; /* named when a message needs it */
     frame.routine = (const void *)dispatch;
     NTSTATUS ret = dispatch(d->obj, irp);
     sim_leave(&frame);
-
     if (ret == STATUS_PENDING) {
         int marked = r->state == IRP_DONE
                          ? r->marked_pending
                          : (IoGetCurrentIrpStackLocation(irp)->Control & SL_PENDING_RETURNED) != 0;
         if (!marked) {
             sim_violation(frame.routine, "%s returned STATUS_PENDING without IoMarkIrpPending",
-                          frame_name);
+                          sim_frame_label(&frame, frame_name, sizeof(frame_name)));
         }
         if (r->state == IRP_DONE) {
             finish(r);
@@ -666,15 +674,16 @@ static void call_driver(sim_irp *r)
         sim_violation(frame.routine,
                       "%s returned 0x%08lX without completing the IRP (only "
                       "STATUS_PENDING leaves it to complete later)",
-                      frame_name, (unsigned long)ret);
+                      sim_frame_label(&frame, frame_name, sizeof(frame_name)), (unsigned long)ret);
     }
     if (r->marked_pending) {
-        sim_violation(frame.routine, "%s marked the IRP pending but returned 0x%08lX", frame_name,
-                      (unsigned long)ret);
+        sim_violation(frame.routine, "%s marked the IRP pending but returned 0x%08lX",
+                      sim_frame_label(&frame, frame_name, sizeof(frame_name)), (unsigned long)ret);
     }
     if (ret != r->status) {
         sim_violation(frame.routine, "%s returned 0x%08lX but completed the IRP with 0x%08lX",
-                      frame_name, (unsigned long)ret, (unsigned long)r->status);
+                      sim_frame_label(&frame, frame_name, sizeof(frame_name)), (unsigned long)ret,
+                      (unsigned long)r->status);
     }
     finish(r);
 }

@@ -758,10 +758,11 @@ static sent_nbl *build_send(const unsigned char *const *frames, const ULONG *len
     }
     size_t size = ALIGN16(sizeof(NET_BUFFER_LIST)) + count * ALIGN16(sizeof(NET_BUFFER)) +
                   mdls * ALIGN16(sizeof(MDL) + 2 * sizeof(PFN_NUMBER));
-    char what[48], id[12], index[12];
+    char id[12], index[12];
     s->id = ++send_serial;
-    sim_concat(what, sizeof(what), "sent NET_BUFFER_LIST ", sim_decimal(s->id, id), (char *)NULL);
-    s->block = sim_alloc(SIM_OBJECT, size, 0, SIM_OWNER_NONE, NULL, 1, what);
+    s->block = sim_alloc(SIM_OBJECT, size, 0, SIM_OWNER_NONE, NULL, 1, "sent NET_BUFFER_LIST");
+    sim_concat(s->block->what, sizeof(s->block->what), "sent NET_BUFFER_LIST ",
+               sim_decimal(s->id, id), (char *)NULL);
     unsigned char *p = s->block->ptr;
     PNET_BUFFER_LIST nbl = (PNET_BUFFER_LIST)p;
     p += ALIGN16(sizeof(NET_BUFFER_LIST));
@@ -783,12 +784,12 @@ static sent_nbl *build_send(const unsigned char *const *frames, const ULONG *len
         PNET_BUFFER nb = (PNET_BUFFER)p;
         p += ALIGN16(sizeof(NET_BUFFER));
         ULONG total = o->offset + lengths[i];
-        sim_concat(what, sizeof(what), "sent frame ", id, ".", sim_decimal((unsigned long)i, index),
-                   (char *)NULL);
         /* Every byte written below when the data starts the buffer. */
-        s->data[i] =
-            sim_alloc(SIM_OBJECT, total ? total : 1, 0, SIM_OWNER_NONE, NULL,
-                      o->offset == 0 && total != 0 ? SIM_FILL_NONE : SIM_FILL_PATTERN, what);
+        s->data[i] = sim_alloc(SIM_OBJECT, total ? total : 1, 0, SIM_OWNER_NONE, NULL,
+                               o->offset == 0 && total != 0 ? SIM_FILL_NONE : SIM_FILL_PATTERN,
+                               "sent frame");
+        sim_concat(s->data[i]->what, sizeof(s->data[i]->what), "sent frame ", id, ".",
+                   sim_decimal((unsigned long)i, index), (char *)NULL);
         unsigned char *buf = s->data[i]->ptr;
         memcpy(buf + o->offset, frames[i], lengths[i]);
         PMDL *mdl_link = &nb->MdlChain;

@@ -42,19 +42,16 @@ int sim_quiet;
 size_t sim_concat(char *buf, size_t cap, ...)
 {
     va_list ap;
-    size_t n = 0;
+    char *out = buf, *end = buf + cap - 1;
     va_start(ap, cap);
     for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *)) {
-        size_t len = strlen(s);
-        if (len > cap - 1 - n) {
-            len = cap - 1 - n;
+        while (*s != '\0' && out < end) {
+            *out++ = *s++;
         }
-        memcpy(buf + n, s, len);
-        n += len;
     }
     va_end(ap);
-    buf[n] = '\0';
-    return n;
+    *out = '\0';
+    return (size_t)(out - buf);
 }
 
 const char *sim_decimal(unsigned long n, char *buf)
@@ -91,7 +88,8 @@ static void context_lines(const void *site)
         host_line("  at %s", sim_where(site, where, sizeof(where)));
     }
     for (sim_frame *f = sim_current; f != NULL; f = f->prev) {
-        host_line("  in %s (called at IRQL %u)", f->name, (unsigned)f->irql);
+        host_line("  in %s (called at IRQL %u)", sim_frame_label(f, where, sizeof(where)),
+                  (unsigned)f->irql);
     }
     if (sim_line_number > 0) {
         host_line("  script line %d: %s", sim_line_number, sim_line_text);
@@ -158,9 +156,19 @@ void sim_set_irql(KIRQL irql)
     sim_irql = irql;
 }
 
+const char *sim_frame_label(const sim_frame *frame, char *buf, size_t cap)
+{
+    if (frame->irp == NULL) {
+        return frame->name;
+    }
+    sim_concat(buf, cap, frame->name, " (IRP ", frame->irp, ")", (char *)NULL);
+    return buf;
+}
+
 void sim_enter(sim_frame *frame, const char *name, KIRQL irql)
 {
     frame->name = name;
+    frame->irp = NULL;
     frame->routine = NULL;
     frame->irql = irql;
     frame->locks = held_count;
@@ -171,19 +179,21 @@ void sim_enter(sim_frame *frame, const char *name, KIRQL irql)
 
 void sim_leave(sim_frame *frame)
 {
-    char where[300];
+    char where[300], label[128];
 
     if (held_count > frame->locks) {
         for (size_t i = frame->locks; i < held_count; i++) {
             sim_problem(frame->routine, "%s returned holding a %s (lock %p acquired at %s)",
-                        frame->name, sim_lock_kind_name(held[i].kind), held[i].lock,
+                        sim_frame_label(frame, label, sizeof(label)),
+                        sim_lock_kind_name(held[i].kind), held[i].lock,
                         sim_where(held[i].site, where, sizeof(where)));
         }
         sim_fail_pending();
     }
     if (sim_irql != frame->irql) {
         sim_violation(frame->routine, "%s returned at IRQL %u; it was called at IRQL %u",
-                      frame->name, (unsigned)sim_irql, (unsigned)frame->irql);
+                      sim_frame_label(frame, label, sizeof(label)), (unsigned)sim_irql,
+                      (unsigned)frame->irql);
     }
     sim_current = frame->prev;
     sim_irql = sim_current ? sim_current->irql : PASSIVE_LEVEL;

@@ -84,6 +84,7 @@ extern char sim_line_text[];
  */
 typedef struct sim_frame {
     const char *name;
+    const char *irp;     /* the IRP a dispatch routine runs for (its name, named in messages) */
     const void *routine; /* the driver's routine, named as the site of what it returns with */
     KIRQL irql;
     size_t locks;
@@ -94,6 +95,8 @@ extern sim_frame *sim_current;
 extern KIRQL sim_irql;
 
 void sim_enter(sim_frame *frame, const char *name, KIRQL irql);
+/* "IRP_MJ_READ dispatch (IRP r1)": the frame's name for messages. */
+const char *sim_frame_label(const sim_frame *frame, char *buf, size_t cap);
 void sim_leave(sim_frame *frame);
 /* The caller's IRQL must be <= max (>= min). */
 void sim_irql_at_most(const void *site, const char *fn, KIRQL max);

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from simrun import Simulator
+from simrun import Simulator, opened, send, teardown
 from tapbuild import simbench
 from tapbuild.errors import TapError
 
@@ -40,6 +40,20 @@ def test_the_bench_lines_are_what_the_driver_did(sim: Simulator) -> None:
         ("glue", "read", 10), ("glue", "write", 10), ("core", "read", 10), ("core", "write", 10),
     ]  # fmt: skip
     assert not run.of("irp")[-1].line.endswith("pending")
+
+
+def test_the_lean_settings_change_no_event(sim: Simulator) -> None:
+    """The bench's settings (no guard pages, no history: memory and records of finished
+    requests reused) give the same events, line for line, as the checking defaults."""
+    to_app, from_app = simbench.frames("tap")
+    short = to_app[:60]
+    script = [*opened(), "read h1 2000 r1", send(to_app), "read h1 2000", "read h1 2000",
+              send(short, to_app), f"write h1 {from_app.hex()}", "read h1 10 small",
+              send(to_app), "read h1 2000", *teardown("h1")]  # fmt: skip
+    full = sim.run(script)
+    lean = sim.run(["set guard off", "set history off", *script])
+    assert lean.stdout == full.stdout
+    assert len(full.of("irp")) >= 8 and full.of("recv")
 
 
 def test_lost_frames_are_one_line() -> None:

@@ -151,3 +151,23 @@ def test_indication_under_a_lock_deadlocks_on_a_synchronous_return(selftest: Sim
     assert len(later.of("return")) == 1
     run = selftest.run(["set return sync", *start(rule(35))], check=False)
     failed(run, "deadlock: spin lock", "acquired again", "in MiniportReturnNetBufferLists")
+
+
+@pytest.mark.parametrize(
+    ("n", "phrase"),
+    [
+        (1, "completed twice"),
+        (3, "returned 0xC0000001 but completed the IRP with 0x00000000"),
+        (9, "freed twice"),
+        (13, "returned holding a spin lock"),
+        (19, "NDIS still owns it"),
+        (28, "completed while still in the cancel-safe queue"),
+    ],
+)
+def test_the_bench_settings_keep_the_contract_checks(
+    selftest: Simulator, n: int, phrase: str
+) -> None:
+    """nox -s bench-sim runs without guard pages and without history (records and memory of
+    finished requests reused): the rules of a request are checked all the same."""
+    run = selftest.run(["set guard off", "set history off", *start(rule(n))], check=False)
+    failed(run, phrase)

@@ -71,6 +71,7 @@ typedef struct sim_irp {
 static sim_device *devices;
 static sim_file *files;
 static sim_irp *irps;
+static sim_irp *free_irps; /* set history off: records of finished IRPs, for reuse */
 static unsigned irp_serial;
 
 /* The cancel spin lock (IoAcquireCancelSpinLock). */
@@ -388,24 +389,31 @@ static sim_file *file_by_name(const char *name)
 
 static sim_irp *irp_new(sim_file *file, UCHAR major, const char *name)
 {
-    sim_irp *r = host_malloc(sizeof(*r));
+    sim_irp *r = free_irps;
     CCHAR stack = file->dev->obj->StackSize;
-    char what[64];
+    char serial[12];
 
+    if (r != NULL) {
+        free_irps = r->next;
+        memset(r, 0, sizeof(*r));
+    } else {
+        r = host_malloc(sizeof(*r));
+    }
     irp_serial++;
     if (name && name[0]) {
         if (irp_by_name(name) != NULL) {
             sim_script_error("IRP name %s used twice", name);
         }
-        host_format(r->name, sizeof(r->name), "%s", name);
+        sim_concat(r->name, sizeof(r->name), name, (char *)NULL);
     } else {
-        host_format(r->name, sizeof(r->name), "#%u", irp_serial);
+        sim_concat(r->name, sizeof(r->name), "#", sim_decimal(irp_serial, serial), (char *)NULL);
     }
     if (stack < 1) {
         sim_violation(NULL, "device %s has StackSize %d", file->dev->name, (int)stack);
     }
-    host_format(what, sizeof(what), "IRP %s (%s)", r->name, major_name(major));
-    r->block = sim_alloc(SIM_OBJECT, IoSizeOfIrp(stack), 0, SIM_OWNER_NONE, NULL, 1, what);
+    r->block = sim_alloc(SIM_OBJECT, IoSizeOfIrp(stack), 0, SIM_OWNER_NONE, NULL, 1, "IRP");
+    sim_concat(r->block->what, sizeof(r->block->what), "IRP ", r->name, " (", major_name(major),
+               ")", (char *)NULL);
     PIRP irp = r->block->ptr;
     /* As IoInitializeIrp: the stack locations follow the IRP; none is current yet. */
     irp->Type = IO_TYPE_IRP;
@@ -436,7 +444,8 @@ static sim_block *object_buffer(ULONG length, const char *what, const unsigned c
     if (length == 0) {
         return NULL;
     }
-    sim_block *b = sim_alloc(SIM_OBJECT, length, 0, SIM_OWNER_NONE, NULL, 0, what);
+    sim_block *b = sim_alloc(SIM_OBJECT, length, 0, SIM_OWNER_NONE, NULL,
+                             data != NULL ? SIM_FILL_NONE : SIM_FILL_PATTERN, what);
     if (data != NULL) {
         memcpy(b->ptr, data, length);
     }
@@ -491,7 +500,8 @@ static void capture(sim_irp *r)
                                              : (r->userbuf ? r->userbuf->ptr : NULL);
         }
     }
-    if (data != NULL) {
+    /* Quiet (the benchmark's loops): nothing reports it. */
+    if (data != NULL && !sim_quiet) {
         r->result_len = r->info;
         r->result = host_malloc(r->result_len);
         memcpy(r->result, data, r->result_len);
@@ -501,6 +511,21 @@ static void capture(sim_irp *r)
     release_if(r->mdl);
     release_if(r->extra);
     sim_release(r->block, r->complete_site);
+}
+
+/* set history off: a finished IRP leaves the list (it is near its head: the newest first)
+ * and its record is reused. */
+static void forget(sim_irp *r)
+{
+    for (sim_irp **p = &irps; *p != NULL; p = &(*p)->next) {
+        if (*p == r) {
+            *p = r->next;
+            host_free(r->result);
+            r->next = free_irps;
+            free_irps = r;
+            return;
+        }
+    }
 }
 
 /* The application learns the result: report it; handles open or close. */
@@ -519,6 +544,9 @@ static void finish(sim_irp *r)
         sim_event("open %s status=0x%08lX", f->name, (unsigned long)r->status);
     } else if (r->major == IRP_MJ_CLOSE) {
         file_closed(f);
+    }
+    if (!sim_history) {
+        forget(r);
     }
 }
 
@@ -597,10 +625,18 @@ SIM_EXPORT(IofCompleteRequest);
 /* IoCallDriver from the I/O manager: dispatch at PASSIVE_LEVEL, then the return rules. */
 static void call_driver(sim_irp *r)
 {
+    static const char *const names[] = {
+        [IRP_MJ_CREATE] = "IRP_MJ_CREATE dispatch",
+        [IRP_MJ_CLOSE] = "IRP_MJ_CLOSE dispatch",
+        [IRP_MJ_READ] = "IRP_MJ_READ dispatch",
+        [IRP_MJ_WRITE] = "IRP_MJ_WRITE dispatch",
+        [IRP_MJ_DEVICE_CONTROL] = "IRP_MJ_DEVICE_CONTROL dispatch",
+        [IRP_MJ_CLEANUP] = "IRP_MJ_CLEANUP dispatch",
+    };
     sim_device *d = r->file->dev;
     PIRP irp = r->irp;
     PDRIVER_DISPATCH dispatch = d->major[r->major];
-    char frame_name[64];
+    char frame_name[128]; /* for messages */
     sim_frame frame;
 
     irp->CurrentLocation--;
@@ -612,20 +648,19 @@ static void call_driver(sim_irp *r)
         finish(r);
         return;
     }
-    host_format(frame_name, sizeof(frame_name), "IRP_MJ_%s dispatch (IRP %s)", major_name(r->major),
-                r->name);
-    sim_enter(&frame, frame_name, PASSIVE_LEVEL);
+    const char *name = r->major < sizeof(names) / sizeof(names[0]) ? names[r->major] : NULL;
+    sim_enter(&frame, name != NULL ? name : "IRP_MJ_OTHER dispatch", PASSIVE_LEVEL);
+    frame.irp = r->name; /* named when a message needs it */
     frame.routine = (const void *)dispatch;
     NTSTATUS ret = dispatch(d->obj, irp);
     sim_leave(&frame);
-
     if (ret == STATUS_PENDING) {
         int marked = r->state == IRP_DONE
                          ? r->marked_pending
                          : (IoGetCurrentIrpStackLocation(irp)->Control & SL_PENDING_RETURNED) != 0;
         if (!marked) {
             sim_violation(frame.routine, "%s returned STATUS_PENDING without IoMarkIrpPending",
-                          frame_name);
+                          sim_frame_label(&frame, frame_name, sizeof(frame_name)));
         }
         if (r->state == IRP_DONE) {
             finish(r);
@@ -639,15 +674,16 @@ static void call_driver(sim_irp *r)
         sim_violation(frame.routine,
                       "%s returned 0x%08lX without completing the IRP (only "
                       "STATUS_PENDING leaves it to complete later)",
-                      frame_name, (unsigned long)ret);
+                      sim_frame_label(&frame, frame_name, sizeof(frame_name)), (unsigned long)ret);
     }
     if (r->marked_pending) {
-        sim_violation(frame.routine, "%s marked the IRP pending but returned 0x%08lX", frame_name,
-                      (unsigned long)ret);
+        sim_violation(frame.routine, "%s marked the IRP pending but returned 0x%08lX",
+                      sim_frame_label(&frame, frame_name, sizeof(frame_name)), (unsigned long)ret);
     }
     if (ret != r->status) {
         sim_violation(frame.routine, "%s returned 0x%08lX but completed the IRP with 0x%08lX",
-                      frame_name, (unsigned long)ret, (unsigned long)r->status);
+                      sim_frame_label(&frame, frame_name, sizeof(frame_name)), (unsigned long)ret,
+                      (unsigned long)r->status);
     }
     finish(r);
 }

@@ -33,6 +33,7 @@ typedef struct sim_nbl {
     unsigned serial;       /* of its receive indication */
     const void *indicated; /* call site of the indication */
     int indicated_line;
+    struct sim_nbl *next_free;
 } sim_nbl;
 
 static NDIS_HANDLE NTAPI sim_NdisAllocateNetBufferListPool(
@@ -143,7 +144,8 @@ static void set_current(PNET_BUFFER nb)
     nb->CurrentMdlOffset = offset;
 }
 
-/* Copies a NET_BUFFER's data (walking from its current MDL). */
+/* Copies a NET_BUFFER's data (walking from its current MDL); with out NULL, only checks the
+ * MDLs and counts. */
 static size_t nb_copy(const void *site, PNET_BUFFER nb, unsigned char *out, size_t cap,
                       const char *what)
 {
@@ -167,7 +169,9 @@ static size_t nb_copy(const void *site, PNET_BUFFER nb, unsigned char *out, size
         if (n + take > cap) {
             sim_violation(site, "%s: more than %zu bytes of data", what, cap);
         }
-        memcpy(out + n, va + offset, take);
+        if (out != NULL) {
+            memcpy(out + n, va + offset, take);
+        }
         n += take;
         left -= take;
         offset = 0;
@@ -209,6 +213,9 @@ SIM_EXPORT(NdisAllocateMdl);
 
 #define ALIGN16(x) (((x) + 15) & ~(size_t)15)
 
+/* Records of freed lists, for reuse: nothing reads the record of a freed list. */
+static sim_nbl *free_recs;
+
 static sim_nbl *nbl_record(PNET_BUFFER_LIST nbl)
 {
     sim_block *b = sim_block_at(nbl);
@@ -241,7 +248,13 @@ static PNET_BUFFER_LIST nbl_alloc(const void *site, NDIS_HANDLE PoolHandle, USHO
                   ctx + (pool_data ? ALIGN16(sizeof(MDL)) + pool->params.DataSize : 0);
     sim_block *b =
         sim_alloc(SIM_NBL, size, pool->params.PoolTag, pool->owner, site, 1, "NET_BUFFER_LIST");
-    sim_nbl *rec = host_malloc(sizeof(*rec));
+    sim_nbl *rec = free_recs;
+    if (rec != NULL) {
+        free_recs = rec->next_free;
+        memset(rec, 0, sizeof(*rec));
+    } else {
+        rec = host_malloc(sizeof(*rec));
+    }
     rec->pool_block = pb;
     b->extra = rec;
     pool->outstanding++;
@@ -329,6 +342,9 @@ static VOID NTAPI sim_NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList)
                       rec->indicated_line);
     }
     ((sim_pool *)rec->pool_block->extra)->outstanding--;
+    b->extra = NULL;
+    rec->next_free = free_recs;
+    free_recs = rec;
     sim_release(b, site);
 }
 SIM_EXPORT(NdisFreeNetBufferList);
@@ -397,7 +413,7 @@ static PVOID NTAPI sim_NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeede
     if (Storage == NULL) {
         return NULL;
     }
-    unsigned char tmp[65536];
+    static unsigned char tmp[65536]; /* one thread */
     size_t n = nb_copy(site, NetBuffer, tmp, sizeof(tmp), "NdisGetDataBuffer");
     if (n < BytesNeeded) {
         return NULL;
@@ -466,7 +482,7 @@ typedef struct held_nbl {
     struct held_nbl *next;
 } held_nbl;
 
-static held_nbl *held_head, **held_tail = &held_head;
+static held_nbl *held_head, **held_tail = &held_head, *free_held;
 static size_t held_count;
 static int hold_mode;
 static unsigned receive_serial;
@@ -521,16 +537,21 @@ void sim_nbl_check_free(sim_block *block, const void *site, const char *fn)
 static void report_receive(const void *site, PNET_BUFFER_LIST nbl, NDIS_HANDLE handle,
                            unsigned serial, ULONG flags)
 {
-    unsigned char frame[65536];
-    char hex[2 * 2048 + 1];
+    static unsigned char frame[65536]; /* one thread */
+    static char hex[2 * 2048 + 1];
     NDIS_NET_BUFFER_LIST_8021Q_INFO q;
     q.Value = NET_BUFFER_LIST_INFO(nbl, Ieee8021QNetBufferListInfo);
     int nbs = 0;
     for (PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl); nb; nb = NET_BUFFER_NEXT_NB(nb), nbs++) {
-        size_t n = nb_copy(site, nb, frame, sizeof(frame), "NdisMIndicateReceiveNetBufferLists");
+        /* Quiet (the benchmark's loops): checked, not copied for a line nobody prints. */
+        size_t n = nb_copy(site, nb, sim_quiet ? NULL : frame, sizeof(frame),
+                           "NdisMIndicateReceiveNetBufferLists");
         for (PMDL mdl = nb->MdlChain; mdl; mdl = mdl->Next) {
             add_range(mdl, sizeof(MDL), nbl);
             add_range(mdl_data(site, mdl, "receive"), mdl->ByteCount, nbl);
+        }
+        if (sim_quiet) {
+            continue;
         }
         sim_hex(frame, n, hex, sizeof(hex));
         sim_event("recv id=%u nb=%d len=%zu priority=%u vlan=%u source=%s resources=%d data=%s",
@@ -606,7 +627,9 @@ static VOID NTAPI sim_NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAda
     PNET_BUFFER_LIST nbl = NetBufferList;
     while (nbl != NULL) {
         PNET_BUFFER_LIST next = NET_BUFFER_LIST_NEXT_NBL(nbl);
-        held_nbl *h = host_malloc(sizeof(*h));
+        held_nbl *h = free_held != NULL ? free_held : host_malloc(sizeof(*h));
+        free_held = h->next;
+        h->next = NULL;
         h->nbl = nbl;
         *held_tail = h;
         held_tail = &h->next;
@@ -644,7 +667,8 @@ int sim_nbl_return_held(void)
         }
         held_count--;
         PNET_BUFFER_LIST nbl = h->nbl;
-        host_free(h);
+        h->next = free_held;
+        free_held = h;
         sim_nbl *rec = nbl_record(nbl);
         if (rec == NULL) {
             sim_violation(NULL, "an indicated NET_BUFFER_LIST %p was freed while NDIS owned it",
@@ -692,6 +716,7 @@ typedef struct sent_nbl {
 } sent_nbl;
 
 static sent_nbl *sent;
+static sent_nbl *free_sent; /* set history off: records of completed lists, for reuse */
 static unsigned send_serial;
 static sim_block *protocol_handle; /* SourceHandle of the host's lists */
 
@@ -718,7 +743,13 @@ size_t sim_nbl_sends_outstanding(void)
 static sent_nbl *build_send(const unsigned char *const *frames, const ULONG *lengths, size_t count,
                             const sim_send_options *o)
 {
-    sent_nbl *s = host_malloc(sizeof(*s));
+    sent_nbl *s = free_sent;
+    if (s != NULL) {
+        free_sent = s->next;
+        memset(s, 0, sizeof(*s));
+    } else {
+        s = host_malloc(sizeof(*s));
+    }
     ULONG split = o->split;
     size_t mdls = 0;
     for (size_t i = 0; i < count; i++) {
@@ -727,10 +758,11 @@ static sent_nbl *build_send(const unsigned char *const *frames, const ULONG *len
     }
     size_t size = ALIGN16(sizeof(NET_BUFFER_LIST)) + count * ALIGN16(sizeof(NET_BUFFER)) +
                   mdls * ALIGN16(sizeof(MDL) + 2 * sizeof(PFN_NUMBER));
-    char what[48];
+    char id[12], index[12];
     s->id = ++send_serial;
-    host_format(what, sizeof(what), "sent NET_BUFFER_LIST %u", s->id);
-    s->block = sim_alloc(SIM_OBJECT, size, 0, SIM_OWNER_NONE, NULL, 1, what);
+    s->block = sim_alloc(SIM_OBJECT, size, 0, SIM_OWNER_NONE, NULL, 1, "sent NET_BUFFER_LIST");
+    sim_concat(s->block->what, sizeof(s->block->what), "sent NET_BUFFER_LIST ",
+               sim_decimal(s->id, id), (char *)NULL);
     unsigned char *p = s->block->ptr;
     PNET_BUFFER_LIST nbl = (PNET_BUFFER_LIST)p;
     p += ALIGN16(sizeof(NET_BUFFER_LIST));
@@ -752,8 +784,12 @@ static sent_nbl *build_send(const unsigned char *const *frames, const ULONG *len
         PNET_BUFFER nb = (PNET_BUFFER)p;
         p += ALIGN16(sizeof(NET_BUFFER));
         ULONG total = o->offset + lengths[i];
-        host_format(what, sizeof(what), "sent frame %u.%zu", s->id, i);
-        s->data[i] = sim_alloc(SIM_OBJECT, total ? total : 1, 0, SIM_OWNER_NONE, NULL, 0, what);
+        /* Every byte written below when the data starts the buffer. */
+        s->data[i] = sim_alloc(SIM_OBJECT, total ? total : 1, 0, SIM_OWNER_NONE, NULL,
+                               o->offset == 0 && total != 0 ? SIM_FILL_NONE : SIM_FILL_PATTERN,
+                               "sent frame");
+        sim_concat(s->data[i]->what, sizeof(s->data[i]->what), "sent frame ", id, ".",
+                   sim_decimal((unsigned long)i, index), (char *)NULL);
         unsigned char *buf = s->data[i]->ptr;
         memcpy(buf + o->offset, frames[i], lengths[i]);
         PMDL *mdl_link = &nb->MdlChain;
@@ -834,6 +870,20 @@ void sim_nbl_send(const unsigned char *const *frames, const ULONG *lengths, size
     }
 }
 
+/* set history off: a completed list leaves the records (near their head: the newest first),
+ * its record is reused. */
+static void forget_sent(sent_nbl *s)
+{
+    for (sent_nbl **p = &sent; *p != NULL; p = &(*p)->next) {
+        if (*p == s) {
+            *p = s->next;
+            s->next = free_sent;
+            free_sent = s;
+            return;
+        }
+    }
+}
+
 static VOID NTAPI sim_NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
                                                       PNET_BUFFER_LIST NetBufferList,
                                                       ULONG SendCompleteFlags)
@@ -895,6 +945,9 @@ static VOID NTAPI sim_NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapte
             sim_release(s->data[i], site);
         }
         sim_release(s->block, site);
+        if (!sim_history) {
+            forget_sent(s);
+        }
         nbl = next;
     }
 }

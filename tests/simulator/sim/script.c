@@ -16,6 +16,9 @@
  *                                the default) or filled with a pattern
  *   set guard on|off             blocks the driver sees before a guard page and decommitted when
  *                                freed (on, the default), or plain heap (off: the benchmark)
+ *   set history on|off           records of completed IRPs, sent lists and freed blocks kept
+ *                                for later messages (on, the default), or forgotten and reused
+ *                                (off: the benchmark; sim.h: sim_history)
  *   reg|svc|svcparam NAME sz TEXT | dword N | binary HEX | multi_sz A,B | delete
  *                                the adapter's registry key, the service key, its Parameters
  *   load | unload | halt | pause | restart | shutdown | hang-check | reset
@@ -190,9 +193,11 @@ static void set_command(char **argv, int argc)
         sim_return_at_dispatch = strcmp(value, "dispatch") == 0;
     } else if (strcmp(what, "guard") == 0) {
         host_set_guard_pages(strcmp(value, "off") != 0);
+    } else if (strcmp(what, "history") == 0) {
+        sim_history = strcmp(value, "off") != 0;
     } else {
         sim_script_error("set %s: accepted ndis, os, service, return, return-irql, data-limit, "
-                         "extension-fill, guard",
+                         "extension-fill, guard, history",
                          what);
     }
 }

@@ -24,6 +24,7 @@ int sim_return_at_dispatch = 1;
 int sim_return_sync;
 size_t sim_data_limit = (size_t)-1;
 int sim_extension_pattern;
+int sim_history = 1;
 char sim_service_path[256] = "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\tap0901";
 
 static int problems;
@@ -37,6 +38,36 @@ const char *sim_where(const void *site, char *buf, size_t cap)
 }
 
 int sim_quiet;
+
+size_t sim_concat(char *buf, size_t cap, ...)
+{
+    va_list ap;
+    char *out = buf, *end = buf + cap - 1;
+    va_start(ap, cap);
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *)) {
+        while (*s != '\0' && out < end) {
+            *out++ = *s++;
+        }
+    }
+    va_end(ap);
+    *out = '\0';
+    return (size_t)(out - buf);
+}
+
+const char *sim_decimal(unsigned long n, char *buf)
+{
+    char digits[12];
+    size_t k = 0, i = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    while (k > 0) {
+        buf[i++] = digits[--k];
+    }
+    buf[i] = '\0';
+    return buf;
+}
 
 void sim_event(const char *fmt, ...)
 {
@@ -57,7 +88,8 @@ static void context_lines(const void *site)
         host_line("  at %s", sim_where(site, where, sizeof(where)));
     }
     for (sim_frame *f = sim_current; f != NULL; f = f->prev) {
-        host_line("  in %s (called at IRQL %u)", f->name, (unsigned)f->irql);
+        host_line("  in %s (called at IRQL %u)", sim_frame_label(f, where, sizeof(where)),
+                  (unsigned)f->irql);
     }
     if (sim_line_number > 0) {
         host_line("  script line %d: %s", sim_line_number, sim_line_text);
@@ -124,9 +156,19 @@ void sim_set_irql(KIRQL irql)
     sim_irql = irql;
 }
 
+const char *sim_frame_label(const sim_frame *frame, char *buf, size_t cap)
+{
+    if (frame->irp == NULL) {
+        return frame->name;
+    }
+    sim_concat(buf, cap, frame->name, " (IRP ", frame->irp, ")", (char *)NULL);
+    return buf;
+}
+
 void sim_enter(sim_frame *frame, const char *name, KIRQL irql)
 {
     frame->name = name;
+    frame->irp = NULL;
     frame->routine = NULL;
     frame->irql = irql;
     frame->locks = held_count;
@@ -137,19 +179,21 @@ void sim_enter(sim_frame *frame, const char *name, KIRQL irql)
 
 void sim_leave(sim_frame *frame)
 {
-    char where[300];
+    char where[300], label[128];
 
     if (held_count > frame->locks) {
         for (size_t i = frame->locks; i < held_count; i++) {
             sim_problem(frame->routine, "%s returned holding a %s (lock %p acquired at %s)",
-                        frame->name, sim_lock_kind_name(held[i].kind), held[i].lock,
+                        sim_frame_label(frame, label, sizeof(label)),
+                        sim_lock_kind_name(held[i].kind), held[i].lock,
                         sim_where(held[i].site, where, sizeof(where)));
         }
         sim_fail_pending();
     }
     if (sim_irql != frame->irql) {
         sim_violation(frame->routine, "%s returned at IRQL %u; it was called at IRQL %u",
-                      frame->name, (unsigned)sim_irql, (unsigned)frame->irql);
+                      sim_frame_label(frame, label, sizeof(label)), (unsigned)sim_irql,
+                      (unsigned)frame->irql);
     }
     sim_current = frame->prev;
     sim_irql = sim_current ? sim_current->irql : PASSIVE_LEVEL;
@@ -215,7 +259,9 @@ void sim_lock_released(const void *lock, sim_lock_kind kind, const void *site)
     for (size_t i = held_count; i-- > 0;) {
         if (held[i].lock == lock && (held[i].kind == kind || (kind == SIM_LOCK_RW_READ &&
                                                               held[i].kind == SIM_LOCK_RW_WRITE))) {
-            memmove(&held[i], &held[i + 1], (held_count - i - 1) * sizeof(held[0]));
+            if (i + 1 < held_count) { /* not the newest */
+                memmove(&held[i], &held[i + 1], (held_count - i - 1) * sizeof(held[0]));
+            }
             held_count--;
             return;
         }
@@ -258,7 +304,14 @@ void sim_cr8_write(unsigned value, const void *ip)
 #define FRESH_PATTERN 0xC5 /* contents of a new, not zeroed block */
 #define TAIL_PATTERN  0xB9 /* rounding between a block's end and its guard page */
 
-static sim_block **blocks; /* in address order (the arena only grows) */
+/* Every block, in address order, its start beside it: the lookups by address read one
+ * array. */
+typedef struct block_slot {
+    const unsigned char *base;
+    sim_block *block;
+} block_slot;
+
+static block_slot *blocks;
 static size_t block_count, block_cap;
 
 const char *sim_kind_name(sim_kind kind)
@@ -290,10 +343,77 @@ const char *sim_tag_text(ULONG tag, char buf[8])
 
 static size_t first_after(const void *addr);
 
+/*
+ * set history off: freed heap blocks (set guard off), by size, for the next block of that
+ * size. A reused block keeps its place in the address-ordered table, so the table holds at
+ * most the most blocks ever live at once.
+ */
+typedef struct free_blocks {
+    size_t span;
+    sim_block *head;
+} free_blocks;
+
+#define FREE_LISTS 64
+
+static free_blocks free_lists[FREE_LISTS];
+
+/* Open addressing by size; NULL when the size has no list (add: and no room for one). */
+static free_blocks *free_list_for(size_t span, int add)
+{
+    for (size_t i = 0, k = span >> 4; i < FREE_LISTS; i++, k++) {
+        free_blocks *list = &free_lists[k % FREE_LISTS];
+        if (list->span == span) {
+            return list;
+        }
+        if (list->span == 0) {
+            if (!add) {
+                return NULL;
+            }
+            list->span = span;
+            return list;
+        }
+    }
+    return NULL; /* more sizes than lists: the block stays unused, as with history on */
+}
+
+/* A freed heap block of the size (rounded as host_guarded_alloc rounds), or NULL. */
+static sim_block *reuse(size_t size)
+{
+    free_blocks *list = free_list_for(((size + 15) & ~(size_t)15) | 1, 0);
+    sim_block *b = list != NULL ? list->head : NULL;
+    if (b != NULL) {
+        list->head = b->next_free;
+        b->next_free = NULL;
+    }
+    return b;
+}
+
+static void fill(sim_block *b, int zero)
+{
+    size_t slack = (size_t)((unsigned char *)b->ptr - (unsigned char *)b->base);
+    if (slack != 0) {
+        memset(b->base, HEAD_PATTERN, slack);
+    }
+    if (zero != SIM_FILL_NONE) {
+        memset(b->ptr, zero == SIM_FILL_ZERO ? 0 : FRESH_PATTERN, b->size);
+    }
+    memset((unsigned char *)b->ptr + b->size, TAIL_PATTERN,
+           ((b->size + 15) & ~(size_t)15) - b->size);
+}
+
+static void set_what(sim_block *b, const char *what)
+{
+    sim_concat(b->what, sizeof(b->what), what ? what : sim_kind_name(b->kind), (char *)NULL);
+}
+
 sim_block *sim_alloc(sim_kind kind, size_t size, ULONG tag, sim_owner owner, const void *site,
                      int zero, const char *what)
 {
-    sim_block *b = host_malloc(sizeof(*b));
+    sim_block *b = sim_history ? NULL : reuse(size);
+    int reused = b != NULL;
+    if (!reused) {
+        b = host_malloc(sizeof(*b));
+    }
     b->kind = kind;
     b->live = 1;
     b->size = size;
@@ -301,20 +421,27 @@ sim_block *sim_alloc(sim_kind kind, size_t size, ULONG tag, sim_owner owner, con
     b->owner = owner;
     b->alloc_site = site;
     b->alloc_line = sim_line_number;
-    host_format(b->what, sizeof(b->what), "%s", what ? what : sim_kind_name(kind));
+    b->free_site = NULL;
+    b->free_line = 0;
+    b->extra = NULL;
+    set_what(b, what);
+    if (reused) {
+        fill(b, zero);
+        return b;
+    }
     b->ptr = host_guarded_alloc(size, &b->base, &b->span);
-    memset(b->base, HEAD_PATTERN, (size_t)((unsigned char *)b->ptr - (unsigned char *)b->base));
-    memset(b->ptr, zero ? 0 : FRESH_PATTERN, size);
-    memset((unsigned char *)b->ptr + size, TAIL_PATTERN, ((size + 15) & ~(size_t)15) - size);
+    fill(b, zero);
     if (block_count == block_cap) {
         block_cap = block_cap ? block_cap * 2 : 1024;
         blocks = host_realloc(blocks, block_cap * sizeof(*blocks));
     }
     /* Kept in address order (sim_block_holding searches it): a new block lies above the
-     * others, unless the arena went on in a new region below them (i386: sim/host.c). */
+     * others, unless the arena went on in a new region below them (i386: sim/host.c) or
+     * came from the heap (set guard off). */
     size_t at = first_after(b->base);
     memmove(&blocks[at + 1], &blocks[at], (block_count - at) * sizeof(*blocks));
-    blocks[at] = b;
+    blocks[at].base = b->base;
+    blocks[at].block = b;
     block_count++;
     return b;
 }
@@ -324,7 +451,7 @@ static size_t first_after(const void *addr)
     size_t lo = 0, hi = block_count;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if ((const unsigned char *)blocks[mid]->base <= (const unsigned char *)addr) {
+        if (blocks[mid].base <= (const unsigned char *)addr) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -333,14 +460,29 @@ static size_t first_after(const void *addr)
     return lo;
 }
 
+/* The blocks found last: a data path asks about the same few (its locks, the request's
+ * buffers) again and again. An answer stays right: regions never overlap, and a record keeps
+ * its region for good (reused, with set history off, for a block in the same place). */
+static sim_block *recent[4];
+
 sim_block *sim_block_holding(const void *addr)
 {
+    const unsigned char *a = addr;
+    for (size_t k = 0; k < sizeof(recent) / sizeof(recent[0]); k++) {
+        sim_block *r = recent[k];
+        if (r != NULL && a >= (const unsigned char *)r->base &&
+            a < (const unsigned char *)r->base + r->span) {
+            return r;
+        }
+    }
     size_t i = first_after(addr);
     if (i == 0) {
         return NULL;
     }
-    sim_block *b = blocks[i - 1];
-    if ((const unsigned char *)addr < (const unsigned char *)b->base + b->span) {
+    sim_block *b = blocks[i - 1].block;
+    if (a < (const unsigned char *)b->base + b->span) {
+        memmove(&recent[1], &recent[0], sizeof(recent) - sizeof(recent[0]));
+        recent[0] = b;
         return b;
     }
     return NULL;
@@ -398,6 +540,11 @@ void sim_release(sim_block *b, const void *site)
     b->free_site = site;
     b->free_line = sim_line_number;
     host_guarded_decommit(b->base, b->span);
+    free_blocks *list = !sim_history && (b->span & 1) ? free_list_for(b->span, 1) : NULL;
+    if (list != NULL) {
+        b->next_free = list->head;
+        list->head = b;
+    }
 }
 
 static size_t report_leaks(int kind, sim_owner owner, const char *when)
@@ -406,7 +553,7 @@ static size_t report_leaks(int kind, sim_owner owner, const char *when)
     size_t n = 0;
 
     for (size_t i = 0; i < block_count; i++) {
-        sim_block *b = blocks[i];
+        sim_block *b = blocks[i].block;
         if (!b->live || b->kind == SIM_OBJECT || b->owner != owner ||
             (kind >= 0 && b->kind != (sim_kind)kind)) {
             continue;
@@ -436,7 +583,7 @@ size_t sim_count_live(sim_kind kind)
 {
     size_t n = 0;
     for (size_t i = 0; i < block_count; i++) {
-        n += blocks[i]->live && blocks[i]->kind == kind;
+        n += blocks[i].block->live && blocks[i].block->kind == kind;
     }
     return n;
 }

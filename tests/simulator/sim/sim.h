@@ -65,6 +65,11 @@ __attribute__((noreturn)) void sim_script_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 /* "Function+0x12 (file.c:34)". */
 const char *sim_where(const void *site, char *buf, size_t cap);
+/* The strings up to NULL, concatenated into buf (cut at cap, always NUL-terminated): the
+ * per-request names, without the cost of printf. Returns the length. */
+size_t sim_concat(char *buf, size_t cap, ...);
+/* n in decimal into buf (at least 11 bytes); returns buf. */
+const char *sim_decimal(unsigned long n, char *buf);
 
 /* The script line being run (for messages). */
 extern int sim_line_number;
@@ -79,6 +84,7 @@ extern char sim_line_text[];
  */
 typedef struct sim_frame {
     const char *name;
+    const char *irp;     /* the IRP a dispatch routine runs for (its name, named in messages) */
     const void *routine; /* the driver's routine, named as the site of what it returns with */
     KIRQL irql;
     size_t locks;
@@ -89,6 +95,8 @@ extern sim_frame *sim_current;
 extern KIRQL sim_irql;
 
 void sim_enter(sim_frame *frame, const char *name, KIRQL irql);
+/* "IRP_MJ_READ dispatch (IRP r1)": the frame's name for messages. */
+const char *sim_frame_label(const sim_frame *frame, char *buf, size_t cap);
 void sim_leave(sim_frame *frame);
 /* The caller's IRQL must be <= max (>= min). */
 void sim_irql_at_most(const void *site, const char *fn, KIRQL max);
@@ -143,10 +151,17 @@ typedef struct sim_block {
     int alloc_line;
     int free_line;
     char what[48]; /* "IRP r1 (READ)", "NBL pool", ... */
-    void *extra;   /* kind-specific bookkeeping of the simulation */
+    void *extra;   /* kind-specific bookkeeping of the simulation (NULL in a new block) */
+    struct sim_block *next_free; /* set history off: the free heap blocks of one size */
 } sim_block;
 
-/* A guarded block (pattern-filled unless zero is set). */
+/* sim_alloc's fill: the pattern (what a driver's new pool block holds), zeroes, or nothing
+ * (the caller writes every byte at once). */
+#define SIM_FILL_PATTERN 0
+#define SIM_FILL_ZERO    1
+#define SIM_FILL_NONE    2
+
+/* A guarded block (pattern-filled unless zero is set: SIM_FILL_*). */
 sim_block *sim_alloc(sim_kind kind, size_t size, ULONG tag, sim_owner owner, const void *site,
                      int zero, const char *what);
 /* The newest block that starts at ptr (live or freed), or NULL. */
@@ -225,7 +240,14 @@ extern int sim_return_at_dispatch; /* receive returns and send completions come 
 extern int sim_return_sync;        /* receive returns come inside the indication call */
 extern char sim_service_path[256]; /* DriverEntry's RegistryPath (the service key) */
 extern size_t sim_data_limit;      /* at most this many bytes of data per event (set data-limit) */
-extern int sim_extension_pattern;  /* device extensions pattern-filled, not zeroed */
+/* set history on|off. On (the default): every completed IRP, every sent list and every freed
+ * block keeps its record, so later messages can name it (double completion, use after free).
+ * Off (the benchmark, with set guard off): they are forgotten -- their records and heap
+ * memory are reused for the next of their kind -- so the simulation's own work per request
+ * stays constant; a late use of a freed block may then go unnoticed or be named as the block
+ * that reused its memory. */
+extern int sim_history;
+extern int sim_extension_pattern; /* device extensions pattern-filled, not zeroed */
 
 /* ---- The parts, as the script drives them -------------------------------------------------- */
 

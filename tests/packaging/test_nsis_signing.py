@@ -197,15 +197,18 @@ def test_no_child_sees_the_password(make_dist, tmp_path: Path) -> None:
 
 
 def test_a_failed_signed_package_leaves_nothing(make_dist, tmp_path: Path) -> None:
-    """Signing fails (a PFX that is not one): makensis's temporary uninstaller
+    """Signing fails inside makensis (the credentials pass the early checks, but the only
+    time-stamp server refuses connections): makensis's temporary uninstaller
     (/tmp/makensisXXXXXX), the password file and the private folder are all gone
     (issue 16, item 8)."""
-    bad = tmp_path / "bad.pfx"
-    bad.write_bytes(b"not a PKCS#12 file")
+    cert = testcert.make(tmp_path / "cert", "TAP path test", 2, password=SECRET)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_SIGN_")}
-    env |= {"TAP_SIGN_PFX": str(bad), "TAP_SIGN_PASSWORD": SECRET}
+    env |= {"TAP_SIGN_PFX": str(cert.pfx), "TAP_SIGN_PASSWORD": SECRET,
+            "TAP_TIMESTAMP_URLS": "http://127.0.0.1:9/"}  # fmt: skip
     root = tmp_path / "root"
-    status, seen = watch(_package_argv(make_dist(), tmp_path / "out", root), env)
+    argv = _package_argv(make_dist(), tmp_path / "out", root, "--ca", str(cert.pem))
+    argv.remove("--no-timestamp")
+    status, seen = watch(argv, env)
     assert status == 1
     hooks = [cmd for _, cmd in seen if "tapbuild.signhook" in cmd]
     assert hooks, list(seen)

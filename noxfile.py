@@ -40,7 +40,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
     """ruff on the Python code and clang-format on the C code (check only)."""
-    from tapbuild import lint as checks
+    from tapbuild.dev import lint as checks
 
     for command in checks.commands():
         session.run(*command, external=True)
@@ -49,7 +49,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def analyze(session: nox.Session) -> None:
     """clang-tidy and clang's static analyzer on the C code, all arches (-- -jN, --config C)."""
-    from tapbuild import analyze as static
+    from tapbuild.dev import analyze as static
     from tapbuild.errors import TapError
 
     try:
@@ -61,15 +61,15 @@ def analyze(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def bench(session: nox.Session) -> None:
     """Build benchmark: cold three-arch build, no-op, one .c, against the bare commands."""
-    from tapbuild import buildbench
+    from tapbuild.dev import buildbench
 
     jobs = int(session.posargs[0]) if session.posargs else (os.cpu_count() or 2)
     buildbench.run(jobs, session.log)
 
 
 def _signing(session: nox.Session, command: str) -> None:
-    """Run one signing command of tapbuild.signcli with the session's arguments."""
-    from tapbuild import signcli
+    """Run one signing command of tapbuild.cli.sign with the session's arguments."""
+    from tapbuild.cli import sign as signcli
     from tapbuild.errors import TapError
 
     try:
@@ -109,8 +109,8 @@ def testcert(session: nox.Session) -> None:
 
 
 def _packaging(session: nox.Session, step: str) -> None:
-    """Run one of tapbuild.packaging's ``*_main`` with the session's arguments."""
-    from tapbuild import packaging
+    """Run one of tapbuild.cli.package's ``*_main`` with the session's arguments."""
+    from tapbuild.cli import package as packaging
     from tapbuild.errors import TapError
 
     try:
@@ -139,12 +139,12 @@ def package_msm(session: nox.Session) -> None:
 
 
 def _release(session: nox.Session, command: str) -> None:
-    """Run one command of tapbuild.releasecli with the session's arguments."""
-    from tapbuild import releasecli
+    """Run one command of tapbuild.cli.release with the session's arguments."""
+    from tapbuild.cli import release
     from tapbuild.errors import TapError
 
     try:
-        releasecli.main(command, session.posargs, session.log)
+        release.main(command, session.posargs, session.log)
     except TapError as exc:
         session.error(str(exc))
 
@@ -176,7 +176,7 @@ def devinstall(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def fuzz(session: nox.Session) -> None:
     """libFuzzer (clang 14, ASan+UBSan) on each core harness for SECONDS (-- SECONDS)."""
-    from tapbuild import corefuzz
+    from tapbuild.dev import corefuzz
     from tapbuild.errors import TapError
 
     try:
@@ -204,7 +204,7 @@ def fuzz(session: nox.Session) -> None:
 def bench_sim(session: nox.Session) -> None:
     """Frames/s through the driver's glue and core under the simulator (wine), TAP and TUN,
     against the core alone in the same program (-- FRAMES)."""
-    from tapbuild import simbench
+    from tapbuild.dev import simbench
     from tapbuild.errors import TapError
 
     try:
@@ -218,7 +218,7 @@ def bench_sim(session: nox.Session) -> None:
 @nox.session(name="bench-core", python=False, default=False)
 def bench_core(session: nox.Session) -> None:
     """Packets per second through the core's TUN framing and DHCP responder (-- SECONDS)."""
-    from tapbuild import corebench
+    from tapbuild.dev import corebench
     from tapbuild.errors import TapError
 
     try:

@@ -7,12 +7,12 @@ entry when the driver starts calling a function, remove it when it stops.
 i386 argument bytes are the stdcall/fastcall decoration; ``since`` is the oldest Windows that
 exports the function (Microsoft's DDI reference, "Requirements"). The table is not its own
 proof: the PE gate holds every i386/amd64 import to mingw-w64's .def files in the installed
-ziglang (tapbuild.mingwdefs; their ntoskrnl.def and hal.def predate Windows 8), and arm64's
+ziglang (tapbuild.build.mingwdefs; their ntoskrnl.def and hal.def predate Windows 8), and arm64's
 kernel imports to the DLLs given here for i386/amd64 (tests/build/test_export_evidence.py).
 """
 
 from tapbuild.arch import arch_names
-from tapbuild.imports import Import
+from tapbuild.build.imports import Import
 
 X86 = arch_names(lambda a: a.bits == 32)
 WIN64 = arch_names(lambda a: a.bits == 64)

@@ -1,7 +1,7 @@
 ; The TAP-Windows6 installer: one x86 program carrying the driver for i386, amd64 and arm64,
 ; installing the native one at run time.
 ;
-; Built by `nox -s package` (site_scons/tapbuild/nsis.py), which passes every name with -D:
+; Built by `nox -s package` (site_scons/tapbuild/package/nsis.py), which passes every name with -D:
 ;   PRODUCT_NAME PRODUCT_PUBLISHER PRODUCT_VERSION VI_VERSION COMPONENT_ID UNINSTALL_KEY
 ;   DIST (the dist/ folder) STAGE (license, artwork, utility scripts) OUTFILE
 ;   ARCH_<arch> for each architecture carried, CAT_<arch> where a catalog exists,

@@ -9,7 +9,7 @@ i386 argument bytes are the stdcall decoration (the sum of the parameter sizes, 
 pointer, handle or 32-bit integer).
 """
 
-from tapbuild.imports import Import
+from tapbuild.build.imports import Import
 
 ZIG = ("zig",)
 

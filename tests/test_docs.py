@@ -1,6 +1,6 @@
 """README.md and docs/ against the code: every option the docs give a nox session exists in
 that session's parser and every option of the parser is documented on its page; the SCons
-variables table against tapbuild.options; every relative link and #anchor resolves; the
+variables table against tapbuild.build.options; every relative link and #anchor resolves; the
 README's Quick start is the command CI runs. Reads text and --help only: no build."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tapbuild import analyze, options, packaging, releasecli, signcli
+from tapbuild.build import options
+from tapbuild.cli import package, release, sign
+from tapbuild.dev import analyze
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -51,18 +53,18 @@ LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 
 def _help(session: str) -> str:
     """The session's --help text, got the way the noxfile runs the session."""
-    if session in signcli.COMMANDS:
+    if session in sign.COMMANDS:
         lines: list[str] = []
-        signcli.main(session, ["--help"], lines.append)
+        sign.main(session, ["--help"], lines.append)
         return "\n".join(lines)
-    if session in releasecli.COMMANDS:
+    if session in release.COMMANDS:
         lines = []
         with pytest.MonkeyPatch.context() as mp:  # devinstall refuses to run off Windows
-            mp.setattr(releasecli.devinstall, "refuse_off_windows", lambda: None)
-            releasecli.main(session, ["--help"], lines.append)
+            mp.setattr(release.devinstall, "refuse_off_windows", lambda: None)
+            release.main(session, ["--help"], lines.append)
         return "\n".join(lines)
     out = io.StringIO()
-    main = getattr(packaging, f"{session.replace('-', '_')}_main")
+    main = getattr(package, f"{session.replace('-', '_')}_main")
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
         main(["--help"])
     return out.getvalue()
@@ -84,9 +86,9 @@ def parser_options(session: str) -> frozenset[str]:
 def test_sessions_cover_every_command_line() -> None:
     """SESSIONS lists every command of the three CLI modules the noxfile dispatches to."""
     packaging_steps = {
-        n.removesuffix("_main").replace("_", "-") for n in dir(packaging) if n.endswith("_main")
+        n.removesuffix("_main").replace("_", "-") for n in dir(package) if n.endswith("_main")
     }
-    assert set(SESSIONS) == {*signcli.COMMANDS, *releasecli.COMMANDS, *packaging_steps}
+    assert set(SESSIONS) == {*sign.COMMANDS, *release.COMMANDS, *packaging_steps}
 
 
 def smoke_options() -> set[str]:

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tapbuild import lint
+from tapbuild.dev import lint
 
 IDS = ["ruff-check", "ruff-format", "mypy", "zizmor", "clang-format"]
 

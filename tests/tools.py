@@ -26,7 +26,7 @@ def _wine32() -> bool:
     """
     if shutil.which("wine") is None:
         return False
-    from tapbuild import zig
+    from tapbuild.build import zig
 
     with tempfile.TemporaryDirectory(prefix="tapwine32-") as tmp:
         src, exe = Path(tmp, "probe.c"), Path(tmp, "probe.exe")

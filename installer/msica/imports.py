@@ -5,7 +5,7 @@ Windows on arm64); no C runtime. The build makes the import libraries from this 
 PE gate checks the linked DLL against it. i386 argument bytes are the stdcall decoration.
 """
 
-from tapbuild.imports import Import
+from tapbuild.build.imports import Import
 
 IMPORTS: list[Import] = [
     # Windows Installer session, records, database view (msica.c).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tapbuild import msvc
+from tapbuild.build import msvc
 
 
 def generate(env: Any) -> None:

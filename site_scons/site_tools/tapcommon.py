@@ -11,7 +11,7 @@ that SConscripts use as a description:
     env.InstallerDll("tapmsi", [...], imports="imports.py", deffile="tapmsi.def", description="...")
     env.InfFile("OemVista.inf", "OemVista.inf.in")
 
-Every image goes through the PE gate (tapbuild.pecheck) as part of its link step; a failed
+Every image goes through the PE gate (tapbuild.build.pecheck) as part of its link step; a failed
 gate deletes the image, so a broken binary never looks up to date.
 """
 
@@ -24,9 +24,11 @@ import SCons.Action
 import SCons.Builder
 import SCons.Errors
 import SCons.Node.FS
-from tapbuild import atomic, inf, mingwdefs, msvc, pecheck, resource
-from tapbuild import imports as importtable
+from tapbuild import atomic
+from tapbuild.build import imports as importtable
+from tapbuild.build import mingwdefs, msvc, pecheck
 from tapbuild.errors import TapError
+from tapbuild.product import inf, resource
 
 Env = Any  # SCons.Environment.Environment; SCons ships no type information
 

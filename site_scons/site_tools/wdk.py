@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tapbuild import msvc
+from tapbuild.build import msvc
 
 
 def generate(env: Any) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import SCons.Action
-from tapbuild import ddkpatch, zig
+from tapbuild.build import ddkpatch, zig
 from tapbuild.errors import TapError
 
 Env = Any
@@ -99,7 +99,7 @@ def generate(env: Env) -> None:
     ]
     env.Append(CCFLAGS=env["TAP_COMMON_CCFLAGS"], CPPDEFINES=zig.windows_defines(arch))
 
-    # zig's wdm.h/ntddk.h stop on aarch64: patched copies (tapbuild.ddkpatch) come first on
+    # zig's wdm.h/ntddk.h stop on aarch64: patched copies (tapbuild.build.ddkpatch) come first on
     # the include path, for every arch (they change nothing on x86 and x64).
     ddk = zig.mingw_include() / "ddk"
     overlay = env.Dir("#build/zig-ddk")

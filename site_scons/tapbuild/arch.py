@@ -25,14 +25,14 @@ class Arch:
     pe_machine: int  # IMAGE_FILE_MACHINE_*
     image_base: int  # preferred base of kernel images
     min_windows: tuple[int, int]  # oldest supported Windows (major, minor)
-    catalog_os: tuple[str, ...]  # the catalog's default OS targets (tapbuild.catalog keys)
+    catalog_os: tuple[str, ...]  # the catalog's default OS targets (tapbuild.sign.catalog keys)
     msi_platform: str  # the MSI summary's Template platform
     msi_schema: int  # the MSI summary's page count (Windows Installer schema)
     processor_architecture: str  # PROCESSOR_ARCHITECTURE on such a machine (lower case)
     devcon_dir: str  # where the old prebuilt devcon layout keeps this arch ("" = top)
     # mingw-w64's .def folder for the arch inside ziglang (lib32, lib64; "" = none with kernel
     # exports, as for arm64), and the macros its compiler predefines when the .def.in
-    # templates are preprocessed (tapbuild.mingwdefs).
+    # templates are preprocessed (tapbuild.build.mingwdefs).
     mingw_def_dir: str = ""
     mingw_predefined: tuple[tuple[str, str], ...] = ()
 

@@ -2,13 +2,52 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tapbuild.credentials import Secret
 from tapbuild.errors import TapError
-from tapbuild.timestamp import tool_environment
+
+PROXY_ENV = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+
+
+def tool_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a signing tool: no proxy variables (it talks to the loopback
+    relay directly) and no secret variables."""
+    env = dict(os.environ if environ is None else environ)
+    for name in (*PROXY_ENV, "TAP_SIGN_PASSWORD"):
+        env.pop(name, None)
+    return env
+
+
+class Secret:
+    """A password or PIN. Shown as ``***`` everywhere; :meth:`reveal` is for the pipe."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tapbuild import analyze
 from tapbuild.arch import ARCHES
+from tapbuild.dev import analyze
+from tapbuild.dev.sourcetree import copy_tree
 from tapbuild.errors import TapError
-from tapbuild.sourcetree import copy_tree
 
 HERE = Path(__file__).resolve().parent
 BUGGY = HERE / "buggy.c"

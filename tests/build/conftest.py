@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sconsrun import scons
-from tapbuild.sourcetree import copy_tree
+from tapbuild.dev.sourcetree import copy_tree
 
 
 @pytest.fixture(scope="session")

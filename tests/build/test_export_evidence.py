@@ -1,5 +1,5 @@
 """Imports proven against evidence the project does not control: mingw-w64's .def files in the
-installed ziglang (tapbuild.mingwdefs), read by the PE gate for every i386 and amd64 image.
+installed ziglang (tapbuild.build.mingwdefs), read by the PE gate for every i386 and amd64 image.
 
 The project's own import tables cannot prove themselves: a wrong table passes its own check.
 These tests read the real files of the installed package, hold every built image and every
@@ -18,10 +18,10 @@ from pathlib import Path
 import pefile
 import pytest
 from sconsrun import scons
-from tapbuild import mingwdefs, pecheck, zig
+from tapbuild.build import mingwdefs, pecheck, zig
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
-from tapbuild.imports import Import, expected_imports, for_arch, for_toolchain, load_table
+from tapbuild.build.imports import Import, expected_imports, for_arch, for_toolchain, load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {

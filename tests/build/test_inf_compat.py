@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 
 import pytest
-from tapbuild import inf, versioninfo
+from tapbuild.product import inf, versioninfo
 from tapbuild.arch import ARCHES
-from tapbuild.versioninfo import Product
+from tapbuild.product.versioninfo import Product
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPAT_PAGE = ROOT / "docs" / "compatibility.md"

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tapbuild import msvc
+from tapbuild.build import msvc
 from tapbuild.arch import ARCHES
-from tapbuild.imports import for_arch, for_toolchain, load_table
+from tapbuild.build.imports import for_arch, for_toolchain, load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 KIT = "C:\\EWDK\\Program Files\\Windows Kits\\10\\"

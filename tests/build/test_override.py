@@ -8,7 +8,7 @@ from pathlib import Path
 import pefile
 import pytest
 from sconsrun import scons
-from tapbuild import resource
+from tapbuild.product import resource
 
 pytestmark = pytest.mark.slow
 

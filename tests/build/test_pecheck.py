@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pefile
 import pytest
-from tapbuild import pecheck
+from tapbuild.build import pecheck
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
-from tapbuild.imports import Import, for_toolchain, load_table
+from tapbuild.build.imports import Import, for_toolchain, load_table
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pefile
 import pytest
 from sconsrun import scons
-from tapbuild import pecheck, resource
+from tapbuild.build import pecheck
+from tapbuild.product import resource
 from tapbuild.arch import ARCHES
-from tapbuild.imports import load_table
+from tapbuild.build.imports import load_table
 
 pytestmark = pytest.mark.slow
 

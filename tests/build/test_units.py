@@ -6,10 +6,12 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from tapbuild import archive, inf, options, versioninfo
+from tapbuild.formats import tarball
+from tapbuild.product import inf, versioninfo
+from tapbuild.build import options
 from tapbuild.arch import ARCHES, parse_arches
 from tapbuild.errors import TapError
-from tapbuild.imports import Import, def_text
+from tapbuild.build.imports import Import, def_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -146,12 +148,12 @@ def test_tarball_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     (tmp_path / "b.txt").write_text("b")
     (tmp_path / "a.txt").write_text("a")
     members = [("top/x/b.txt", tmp_path / "b.txt"), ("top/a.txt", tmp_path / "a.txt")]
-    archive.write_tarball(tmp_path / "one.tar.gz", members)
-    archive.write_tarball(tmp_path / "two.tar.gz", list(reversed(members)))
+    tarball.write_tarball(tmp_path / "one.tar.gz", members)
+    tarball.write_tarball(tmp_path / "two.tar.gz", list(reversed(members)))
     assert (tmp_path / "one.tar.gz").read_bytes() == (tmp_path / "two.tar.gz").read_bytes()
     with tarfile.open(tmp_path / "one.tar.gz") as tar:
         assert tar.getnames() == ["top", "top/x", "top/a.txt", "top/x/b.txt"]
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    archive.write_tarball(tmp_path / "three.tar.gz", members)
+    tarball.write_tarball(tmp_path / "three.tar.gz", members)
     with tarfile.open(tmp_path / "three.tar.gz") as tar:
         assert {m.mtime for m in tar.getmembers()} == {1700000000}

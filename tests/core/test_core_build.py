@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import tapcore_ffi as ffi
-from tapbuild import zig
+from tapbuild.build import zig
 
 CORE = ffi.ROOT / "driver/core"
 INCLUDE = ffi.ROOT / "driver/include"

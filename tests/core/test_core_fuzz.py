@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import tapcore_ffi as ffi
-from tapbuild import corebench, corefuzz, coreseeds
+from tapbuild.dev import corebench, corefuzz, coreseeds
 
 SMOKE_SECONDS = 3
 

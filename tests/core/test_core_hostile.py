@@ -11,7 +11,7 @@ import pytest
 import tapcore_ffi as ffi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tapbuild import coreseeds
+from tapbuild.dev import coreseeds
 
 SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -8,7 +8,7 @@ import struct
 
 import pytest
 import tapcore_ffi as ffi
-from tapbuild import versioninfo
+from tapbuild.product import versioninfo
 
 
 def ip(text: str) -> bytes:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from sconsrun import scons
-from tapbuild import msvc, sourcetree
 from tapbuild.arch import ARCHES
+from tapbuild.build import msvc
+from tapbuild.dev import sourcetree
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tapbuild import versioninfo
+from tapbuild.product import versioninfo
 
 
 def image(tree: Path, arch: str, config: str = "release") -> Path:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pefile
 import pytest
 from driverbuild import image
-from tapbuild import imports as importtable
-from tapbuild import pecheck
 from tapbuild.arch import ARCHES
+from tapbuild.build import imports as importtable
+from tapbuild.build import pecheck
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "driver" / "imports.py"

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
-from tapbuild import ddkpatch, zig
 from tapbuild.arch import ARCHES
+from tapbuild.build import ddkpatch, zig
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from layoutprobe import DECL_DIR, ROOT, windows_defines, zig_include_args
-from tapbuild import zig
 from tapbuild.arch import ARCHES
-from tapbuild.imports import Import, load_table
+from tapbuild.build import zig
+from tapbuild.build.imports import Import, load_table
 
 TABLE = ROOT / "driver" / "imports.py"
 DECLARED = re.compile(r"TAP_NDIS_IMPORT\s+[\w\s*]+?\bNTAPI\s+(\w+)\s*\(")

@@ -1,4 +1,4 @@
-"""tapbuild.ddkpatch: the ARM64 overlay of zig's mingw-w64 wdm.h/ntddk.h.
+"""tapbuild.build.ddkpatch: the ARM64 overlay of zig's mingw-w64 wdm.h/ntddk.h.
 
 Layouts on arm64 are checked by test_layout.py; here: the overlay's files, its determinism
 and idempotence, that it changes nothing on x86/x64, and the one-line refusal of headers it
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from layoutprobe import windows_defines
-from tapbuild import ddkpatch, zig
 from tapbuild.arch import ARCHES
+from tapbuild.build import ddkpatch, zig
 from tapbuild.errors import TapError
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 from layoutprobe import HERE, windows_defines, zig_include_args
-from tapbuild import zig
 from tapbuild.arch import ARCHES
+from tapbuild.build import zig
 from test_calling_conventions import undefined_symbols
 
-# The zig Tool's kernel flags (tapbuild.zig.kernel_flags) and the common ones that bear on
+# The zig Tool's kernel flags (tapbuild.build.zig.kernel_flags) and the common ones that bear on
 # declarations.
 COMMON_FLAGS = [
     "-mno-stack-arg-probe",

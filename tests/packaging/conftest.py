@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 from sconsrun import scons
-from tapbuild import catalog, packaging, zig
 from tapbuild.arch import ARCHES
-from tapbuild.sourcetree import copy_tree
+from tapbuild.build import zig
+from tapbuild.cli import package
+from tapbuild.dev.sourcetree import copy_tree
+from tapbuild.sign import catalog
 
 CATALOG_DATE = datetime.datetime(2026, 9, 27, tzinfo=datetime.timezone.utc)
 STUB_C = r"""
@@ -108,9 +110,9 @@ def make_dist(pe_stubs: dict[tuple[str, str], Path], tmp_path: Path) -> DistMake
 
 @pytest.fixture(autouse=True)
 def _packaging_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sessions' entry points (tapbuild.packaging) default to the top of the tree and stage
+    """The sessions' entry points (tapbuild.cli.package) default to the top of the tree and stage
     into its build/package: in these tests that top is a folder of the test's own."""
-    monkeypatch.setattr(packaging, "ROOT", tmp_path / "root")
+    monkeypatch.setattr(package, "ROOT", tmp_path / "root")
 
 
 @pytest.fixture(scope="session")

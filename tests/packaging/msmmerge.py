@@ -5,8 +5,8 @@ the custom-action DLL and MergeModule.CABinet), its ``ModuleInstall*Sequence`` r
 numbered ``Install*Sequence`` rows around a standard product sequence, its root directory is
 re-parented under Program Files of the module's bitness, and the product adds one feature with
 every module component, a Media row for the module's cabinet (embedded as a stream) and the
-product properties. The tables are written with the project's writer (tapbuild.msmwrite.idt),
-the database by msibuild, the summary stream by tapbuild.cfb -- the same way as the modules.
+product properties. The tables are written with the project's writer (tapbuild.package.msmwrite.idt),
+the database by msibuild, the summary stream by tapbuild.formats.cfb -- the same way as the modules.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapbuild import atomic, cfb, msmwrite
-from tapbuild.msmwrite import Column
+from tapbuild import atomic
+from tapbuild.formats import cfb
+from tapbuild.package import msmwrite
+from tapbuild.package.msmwrite import Column
 
 CABINET = "tapmsm.cab"
 # fail_after_install: a deferred action of the module's DLL after ProcessInstall, given a script

@@ -12,9 +12,10 @@ from pathlib import Path
 import pefile
 import pytest
 from pkgtest_util import extract_7z, sha256
-from tapbuild import msm, msmdist, msmwrite, packaging
 from tapbuild.arch import ARCHES
-from tapbuild.pkgnames import load_names
+from tapbuild.cli import package
+from tapbuild.package import msm, msmdist, msmwrite
+from tapbuild.product.names import load_names
 
 
 @pytest.mark.slow
@@ -23,8 +24,8 @@ def test_installer_from_real_dist(
     real_dist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `nox -s package` as run at the top of the scratch tree (dist/, build/package).
-    monkeypatch.setattr(packaging, "ROOT", real_dist.parent)
-    exe = packaging.package_main(["--out", str(tmp_path)], log=lambda s: None)
+    monkeypatch.setattr(package, "ROOT", real_dist.parent)
+    exe = package.package_main(["--out", str(tmp_path)], log=lambda s: None)
     extracted = {sha256(p): p for p in extract_7z(exe, tmp_path / "x")}
     names = load_names()
     for arch, info in ARCHES.items():

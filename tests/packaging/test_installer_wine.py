@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 from nsiswine import PROGRAMS, UNINSTALL, Prefix, copied, make_template, tree, windows_path
-from tapbuild import catalog, nsis
 from tapbuild.arch import ARCHES
-from tapbuild.pkgnames import PackageNames, load_names
+from tapbuild.package import nsis
+from tapbuild.product.names import PackageNames, load_names
+from tapbuild.sign import catalog
 
 pytestmark = [pytest.mark.tool("wine", "wine32", "makensis"), pytest.mark.slow]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pefile
 import pytest
 from tapbuild.arch import ARCHES
-from tapbuild.pecheck import SYSTEM_DLLS
+from tapbuild.build.pecheck import SYSTEM_DLLS
 
 CRT = ("msvcrt", "ucrtbase", "api-ms-win-crt", "vcruntime", "libgcc", "libwinpthread")
 

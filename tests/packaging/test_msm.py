@@ -7,10 +7,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from tapbuild import msm, msmdist, msmwrite, packaging, wix
 from tapbuild.arch import ARCHES
+from tapbuild.cli import package
 from tapbuild.errors import TapError
-from tapbuild.pkgnames import PackageNames, load_names
+from tapbuild.package import msm, msmdist, msmwrite, wix
+from tapbuild.product.names import PackageNames, load_names
 
 pytestmark = pytest.mark.tool("msibuild", "msiinfo", "msidump", "gcab")
 
@@ -214,7 +215,7 @@ def test_missing_inputs_one_line(msm_dist, dll_dir: Path, tmp_path: Path) -> Non
 
 def test_session_writes_all_three(msm_dist, dll_dir: Path, tmp_path: Path) -> None:
     dist, _ = msm_dist()
-    out = packaging.package_msm_main(
+    out = package.package_msm_main(
         [
             "--dist",
             str(dist),

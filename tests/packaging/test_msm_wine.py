@@ -27,8 +27,10 @@ from pathlib import Path
 
 import msmmerge
 import pytest
-from tapbuild import catalog, msm, msmdist, packaging
-from tapbuild.pkgnames import PackageNames, load_names
+from tapbuild.cli import package
+from tapbuild.package import msm, msmdist
+from tapbuild.product.names import PackageNames, load_names
+from tapbuild.sign import catalog
 from wine import Wine
 
 pytestmark = [pytest.mark.slow, pytest.mark.tool("wine", "msibuild", "msidump")]
@@ -55,7 +57,7 @@ def modules(
             )
     names = load_names(None)
     msmdist.prepare(work / "win7", work / "win10", work / "dist", names)
-    written = packaging.package_msm_main(
+    written = package.package_msm_main(
         ["--dist", str(work / "dist"), "--dll-dir", str(dll_dir), "--out", str(work / "out"),
          "--arch", "amd64,i386", "--writer", "msibuild"], log=lambda _: None,
     )  # fmt: skip

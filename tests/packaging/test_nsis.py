@@ -9,10 +9,11 @@ from pathlib import Path
 import pefile
 import pytest
 from pkgtest_util import extract_7z, list_7z, nsis_header, sha256, utf16
-from tapbuild import nsis, resource
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
-from tapbuild.pkgnames import PackageNames, load_names
+from tapbuild.package import nsis
+from tapbuild.product import resource
+from tapbuild.product.names import PackageNames, load_names
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.tool("makensis", "7z")
@@ -208,7 +209,9 @@ def test_package_session_signs_through_tapbuild_signing(
     """Credentials in TAP_SIGN_* (password in a file): `package` signs installer and
     uninstaller through the signing API, which verifies each against the given root. Paths
     relative to the caller's folder work too (makensis runs the hook in another folder)."""
-    from tapbuild import authenticode, packaging, testcert
+    from tapbuild.cli import package
+    from tapbuild.formats import authenticode
+    from tapbuild.sign import testcert
 
     cert = testcert.make(tmp_path / "cert", "TAP hook test", 2)
     for name in ("TAP_SIGN_PKCS11_MODULE", "TAP_SIGN_SUBJECT", "TAP_SIGN_PASSWORD"):
@@ -222,7 +225,7 @@ def test_package_session_signs_through_tapbuild_signing(
     for name, value in cert.environment().items():
         monkeypatch.setenv(name, given(value))
     logs: list[str] = []
-    exe = packaging.package_main(
+    exe = package.package_main(
         ["--dist", given(make_dist()), "--out", given(tmp_path / "out"), "--no-timestamp",
          "--ca", given(cert.pem)],
         log=logs.append,
@@ -246,14 +249,14 @@ def test_package_session_signs_through_tapbuild_signing(
 def test_a_signing_failure_names_its_cause(
     make_dist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tapbuild import packaging
+    from tapbuild.cli import package
 
     for name in ("TAP_SIGN_PKCS11_MODULE", "TAP_SIGN_SUBJECT", "TAP_SIGN_PASSWORD_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TAP_SIGN_PFX", str(tmp_path / "gone.pfx"))
     monkeypatch.setenv("TAP_SIGN_PASSWORD", "not-shown-anywhere")
     with pytest.raises(TapError) as err:
-        packaging.package_main(
+        package.package_main(
             ["--dist", str(make_dist()), "--out", str(tmp_path / "out"), "--no-timestamp"]
         )
     # credentials are checked before makensis runs (issue 16): the cause comes first

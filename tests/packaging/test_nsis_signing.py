@@ -16,8 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from tapbuild import authenticode, nsis, packaging, testcert
-from tapbuild.sourcetree import copy_tree
+from tapbuild.cli import package
+from tapbuild.dev.sourcetree import copy_tree
+from tapbuild.formats import authenticode
+from tapbuild.package import nsis
+from tapbuild.sign import testcert
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = "x y 'q\" $HOME `id` é"  # a legal folder name a shell or NSIS would misread
@@ -83,7 +86,7 @@ def test_signed_package_with_hostile_paths(
         monkeypatch.setenv(name, value)
     dist = make_dist(base / "dist")
     monkeypatch.chdir(base)
-    exe = packaging.package_main(
+    exe = package.package_main(
         ["--dist", str(dist), "--out", str(base / "out é"), "--no-timestamp",
          "--ca", str(cert.pem)],
         log=lambda s: None,
@@ -162,7 +165,7 @@ def watch(argv: list[str], env: dict[str, str]) -> tuple[int, Seen]:
 
 def _package_argv(dist: Path, out: Path, root: Path, *more: str) -> list[str]:
     code = (
-        "import sys; from tapbuild import packaging; from tapbuild.errors import TapError\n"
+        "import sys; from tapbuild.cli import package as packaging; from tapbuild.errors import TapError\n"
         f"packaging.ROOT = __import__('pathlib').Path({str(root)!r})\n"
         "try:\n"
         "    packaging.package_main(sys.argv[1:], log=lambda s: None)\n"
@@ -186,7 +189,7 @@ def test_no_child_sees_the_password(make_dist, tmp_path: Path) -> None:
     _verify(out / "tap-windows-9.27.0-I0.exe", cert.pem)
     makensis = [cmd for _, cmd in seen if Path(cmd[0]).name == "makensis"]
     shells = [cmd for _, cmd in seen if cmd[:2] == ("sh", "-c")]
-    hooks = [cmd for _, cmd in seen if "tapbuild.signhook" in cmd]
+    hooks = [cmd for _, cmd in seen if "tapbuild.sign.hook" in cmd]
     assert makensis and shells and hooks, list(seen)
     for (_, cmd), environ in seen.items():
         assert "TAP_SIGN_PASSWORD" not in environ, cmd
@@ -210,7 +213,7 @@ def test_a_failed_signed_package_leaves_nothing(make_dist, tmp_path: Path) -> No
     argv.remove("--no-timestamp")
     status, seen = watch(argv, env)
     assert status == 1
-    hooks = [cmd for _, cmd in seen if "tapbuild.signhook" in cmd]
+    hooks = [cmd for _, cmd in seen if "tapbuild.sign.hook" in cmd]
     assert hooks, list(seen)
     temporaries = {cmd[-1] for cmd in hooks}
     assert all(t.startswith("/tmp/makensis") for t in temporaries), temporaries
@@ -233,7 +236,7 @@ def test_a_private_folder_a_crash_left_is_removed(
     live = work / f"{nsis.PRIVATE_PREFIX}{os.getppid()}-def"
     live.mkdir()
     logs: list[str] = []
-    packaging.package_main(
+    package.package_main(
         ["--dist", str(make_dist()), "--out", str(tmp_path / "out")], log=logs.append
     )
     assert not stale.exists() and live.exists()

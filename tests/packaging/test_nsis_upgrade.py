@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from pkgtest_util import extract_7z, nsis_header
-from tapbuild import nsis
-from tapbuild.pkgnames import load_names
+from tapbuild.package import nsis
+from tapbuild.product.names import load_names
 
 pytestmark = pytest.mark.tool("makensis", "7z")
 

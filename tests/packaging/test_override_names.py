@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from pkgtest_util import list_7z, nsis_header, utf16
-from tapbuild import cabinet, packaging, releasecli
+from tapbuild.cli import package, release
 from tapbuild.errors import TapError
+from tapbuild.formats import cabinet
 
 OVERRIDE = 'PRODUCT_TAP_WIN_COMPONENT_ID = "tapoas6"\n'
 NAME = "TAP-Windows (tapoas6)"  # the product name, with the id: docs/packaging.md "Names and GUIDs"
@@ -32,7 +33,7 @@ def unsigned(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.tool("makensis", "7z")
 def test_installer(make_dist, tmp_path: Path, vendor: Path, unsigned: None) -> None:
     dist = make_dist(component_id="tapoas6")
-    exe = packaging.package_main(
+    exe = package.package_main(
         ["--dist", str(dist), "--out", str(tmp_path / "out"), "--override", str(vendor)],
         log=lambda s: None,
     )
@@ -56,7 +57,7 @@ def test_submission_cabinets(make_dist, tmp_path: Path, vendor: Path, unsigned: 
     dist = make_dist(component_id="tapoas6", arches=("amd64", "arm64"))
     out = tmp_path / "out"
     logs: list[str] = []
-    releasecli.main(
+    release.main(
         "submission", ["--dist", str(dist), "--out", str(out), "--override", str(vendor)],
         logs.append,
     )  # fmt: skip
@@ -67,14 +68,14 @@ def test_submission_cabinets(make_dist, tmp_path: Path, vendor: Path, unsigned: 
     members = {m.name for m in cabinet.read_file(out / "tap-windows6-tapoas6-amd64.cab")}
     assert {"amd64\\tapoas6.sys", "amd64\\OemVista.inf"} <= members
     # --name still decides; and a dist/ of another id than the override's is refused.
-    releasecli.main(
+    release.main(
         "submission",
         ["--dist", str(dist), "--out", str(out), "--override", str(vendor), "--name", "mine"],
         logs.append,
     )
     assert (out / "mine-amd64.cab").is_file()
     with pytest.raises(TapError, match=r"no tapoas6\.sys; give the --override"):
-        releasecli.main(
+        release.main(
             "submission",
             ["--dist", str(make_dist(tmp_path / "d0901")), "--out", str(out), "--override",
              str(vendor)],

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tapbuild import msmdist, packaging
+from tapbuild.cli import package
 from tapbuild.errors import TapError
-from tapbuild.pkgnames import load_names
+from tapbuild.package import msmdist
+from tapbuild.product.names import load_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,13 +85,13 @@ def test_missing_arch_and_missing_directory(make_dist, tmp_path: Path) -> None:
 
 def test_session_arguments(make_dist, tmp_path: Path) -> None:
     win7, win10 = _signed_pair(make_dist, tmp_path)
-    out = packaging.prepare_msm_main(
+    out = package.prepare_msm_main(
         ["--win7", str(win7), "--win10", str(win10), "--dist", str(tmp_path / "d")],
         log=lambda s: None,
     )
     assert (out / "arm64" / "win10" / "tap0901.sys").is_file()
     with pytest.raises(TapError, match="required: --win10"):
-        packaging.prepare_msm_main(["--win7", str(win7)], log=lambda s: None)
+        package.prepare_msm_main(["--win7", str(win7)], log=lambda s: None)
 
 
 def test_nox_session_error_is_one_line(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tapbuild import packaging, releasecli
+from tapbuild.cli import package, release
 from tapbuild.errors import TapError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,9 @@ def _inputs(make_dist, tmp_path: Path) -> dict[str, list[str]]:
 
 def _call(command: str, argv: list[str]) -> None:
     if command == "extract":
-        releasecli.main(command, argv, log=lambda s: None)
+        release.main(command, argv, log=lambda s: None)
     else:
-        getattr(packaging, f"{command.replace('-', '_')}_main")(argv, log=lambda s: None)
+        getattr(package, f"{command.replace('-', '_')}_main")(argv, log=lambda s: None)
 
 
 # An existing folder nobody can write in only for --out (--dist names a folder to replace).

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tapbuild import nsis
-from tapbuild.pkgnames import load_names
+from tapbuild.package import nsis
+from tapbuild.product.names import load_names
 from wine import Wine, running
 
 pytestmark = [pytest.mark.tool("wine"), pytest.mark.slow]

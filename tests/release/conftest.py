@@ -34,7 +34,7 @@ tsa = _signing_fixtures.tsa
 private_ca = _signing_fixtures.private_ca
 
 from signtest_util import base_env, pfx_env  # noqa: E402
-from tapbuild import signing, testcert  # noqa: E402
+from tapbuild.sign import signer, testcert  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def signed_exes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Path]:
     """arch -> a tapinstall.exe (the zig-built PE) signed with the test certificate through
-    tapbuild.signing (no timestamp: the trust check of extract does not ask for one)."""
+    tapbuild.sign.signer (no timestamp: the trust check of extract does not ask for one)."""
     require("osslsigncode")
     out = tmp_path_factory.mktemp("signed-exe")
     exes: dict[str, Path] = {}
@@ -58,7 +58,7 @@ def signed_exes(
         shutil.copy(src, dst)
         exes[arch] = dst
     env = pfx_env(test_cert, "")
-    signing.sign_files(list(exes.values()), signing.SignOptions(timestamp=False), env)
+    signer.sign_files(list(exes.values()), signer.SignOptions(timestamp=False), env)
     return exes
 
 

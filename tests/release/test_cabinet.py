@@ -1,4 +1,4 @@
-"""tapbuild.cabinet: real cabinets read back by gcab, 7-Zip and the project's own reader;
+"""tapbuild.formats.cabinet: real cabinets read back by gcab, 7-Zip and the project's own reader;
 byte-identical rebuilds; checksums that the independent readers check."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tapbuild import cabinet
 from tapbuild.errors import TapError
+from tapbuild.formats import cabinet
 
 WHEN = datetime.datetime(2026, 9, 27, 13, 45, 30)
 

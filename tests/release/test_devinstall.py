@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from reltest_util import error_lines
-from tapbuild import devinstall, driverstore, releasecli
-from tapbuild import inf as infgen
 from tapbuild.arch import ARCHES
+from tapbuild.cli import release
 from tapbuild.errors import TapError
-from tapbuild.versioninfo import load
+from tapbuild.product import inf as infgen
+from tapbuild.product.versioninfo import load
+from tapbuild.release import devinstall, driverstore
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
@@ -352,7 +353,7 @@ def test_a_copy_that_survives_is_caught(dist: Path) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="the refusal is for other hosts")
 def test_refused_off_windows_in_one_line(nox_run) -> None:
     with pytest.raises(TapError) as exc:
-        releasecli.main("devinstall", ["--arch", "nonsense"], print)
+        release.main("devinstall", ["--arch", "nonsense"], print)
     assert str(exc.value) == (
         "nox -s devinstall runs on Windows only (it installs the driver on the machine it "
         f"runs on); this host is {sys.platform}"

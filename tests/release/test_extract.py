@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from reltest_util import error_lines, tree, write_symlink_zip, write_zip
-from tapbuild import attestation
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.release import attestation
+from tapbuild.sign.testcert import CertFiles
 
 NOW = 1_790_000_000
 DRIVER = {"OemVista.inf": b"; signed inf\r\n", "tap0901.sys": b"MZ signed sys", "tap0901.cat": b"0"}

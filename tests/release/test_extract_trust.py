@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from reltest_util import error_lines, tree, write_zip
 from signtest_util import Tsa, pfx_env
-from tapbuild import authenticode, signing
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode
+from tapbuild.sign import signer
+from tapbuild.sign.testcert import CertFiles
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")
 
@@ -22,8 +23,8 @@ def timestamped_zip(pe_files, test_cert: CertFiles, tsa: Tsa, tmp_path: Path) ->
     exe = tmp_path / "signed" / "tapinstall.exe"
     exe.parent.mkdir()
     shutil.copy(pe_files[("amd64", "exe")], exe)
-    options = signing.SignOptions(tsa_ca=(tsa.ca_pem,), ts_rounds=1)
-    signing.sign_files([exe], options, pfx_env(test_cert, tsa.url))
+    options = signer.SignOptions(tsa_ca=(tsa.ca_pem,), ts_rounds=1)
+    signer.sign_files([exe], options, pfx_env(test_cert, tsa.url))
     assert authenticode.signatures(exe)[0].timestamped
     return write_zip(
         tmp_path / "signed.zip",

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from reltest_util import error_lines
 from signtest_util import Tsa, base_env, osslsigncode_verify, pfx_env
-from tapbuild import authenticode, cabinet, catalog, nesting, submission
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode, cabinet, nesting
+from tapbuild.release import submission
+from tapbuild.sign import catalog
+from tapbuild.sign.testcert import CertFiles
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")
 

@@ -17,7 +17,7 @@ import pytest
 from pki import PrivateCa
 from reltest_util import error_lines
 from signtest_util import Tsa, osslsigncode_verify, pfx_env
-from tapbuild import authenticode
+from tapbuild.formats import authenticode
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")

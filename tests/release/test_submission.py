@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from reltest_util import error_lines, tree
 from signtest_util import Tsa, base_env, osslsigncode_verify, pfx_env
-from tapbuild import authenticode, cabinet, signing, submission
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode, cabinet
+from tapbuild.release import submission
+from tapbuild.sign import signer
+from tapbuild.sign.testcert import CertFiles
 
 ARCHES = ("i386", "amd64", "arm64")
 
@@ -128,7 +130,7 @@ def test_signed_and_timestamped_when_credentials_are_set(
 ) -> None:
     dist = make_dist()
     env = pfx_env(test_cert, tsa.url)
-    options = signing.SignOptions(tsa_ca=(tsa.ca_pem,), ts_rounds=2, ts_backoff=0.05)
+    options = signer.SignOptions(tsa_ca=(tsa.ca_pem,), ts_rounds=2, ts_backoff=0.05)
     lines: list[str] = []
     made = submission.make(dist, tmp_path, options=options, environ=env, log=lines.append)
     assert any("signing with osslsigncode" in ln for ln in lines)
@@ -159,7 +161,7 @@ def test_a_signing_failure_leaves_no_cabinet(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(TapError) as exc:
-        submission.make(dist, out, options=signing.SignOptions(timestamp=False), environ=env)
+        submission.make(dist, out, options=signer.SignOptions(timestamp=False), environ=env)
     assert "\n" not in str(exc.value)
     assert list(out.iterdir()) == []
 

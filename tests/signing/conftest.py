@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pki import PrivateCa
 from signtest_util import Proxy, Token, Tsa, free_port
-from tapbuild import testcert
+from tapbuild.sign import testcert
 from tools import require
 
 ROOT = Path(__file__).resolve().parents[2]

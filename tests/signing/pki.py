@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from tapbuild.testcert import CertFiles
+from tapbuild.sign.testcert import CertFiles
 
 DAY = datetime.timedelta(days=1)
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tapbuild import testcert
-from tapbuild.timestamp import PROXY_ENV as PROXY_VARS
+from tapbuild.sign import testcert
+from tapbuild.toolrun import PROXY_ENV as PROXY_VARS
 
 
 def free_port() -> int:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from signtest_util import base_env
-from tapbuild import authenticode, signing
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode
+from tapbuild.sign import signer
+from tapbuild.sign.testcert import CertFiles
 
 pytestmark = pytest.mark.tool("osslsigncode")
 
@@ -70,8 +71,8 @@ def test_other_formats_ask_the_tool(test_cert: CertFiles, tmp_path: Path) -> Non
     with pytest.raises(authenticode.UnknownFormat):
         authenticode.signatures(script)
     env = base_env()
-    assert not signing.is_signed(script, env)
-    assert signing.is_signed(osslsign(test_cert, script, tmp_path / "t.ps1"), env)
+    assert not signer.is_signed(script, env)
+    assert signer.is_signed(osslsign(test_cert, script, tmp_path / "t.ps1"), env)
 
 
 def test_damaged_files(tmp_path: Path) -> None:

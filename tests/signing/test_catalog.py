@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from signtest_util import osslsigncode_verify
-from tapbuild import authenticode, catalog
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode
+from tapbuild.sign import catalog
+from tapbuild.sign.testcert import CertFiles
 
 WHEN = datetime.datetime(2026, 9, 27, tzinfo=datetime.timezone.utc)
 
@@ -81,7 +82,7 @@ def test_date_from_source_date_epoch_or_reldate(monkeypatch: pytest.MonkeyPatch)
         1790000000, tz=datetime.timezone.utc
     )
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    from tapbuild.versioninfo import load
+    from tapbuild.product.versioninfo import load
 
     m, d, y = (int(x) for x in load().PRODUCT_TAP_WIN_RELDATE.split("/"))
     assert catalog.catalog_date() == datetime.datetime(y, m, d, tzinfo=datetime.timezone.utc)
@@ -221,17 +222,17 @@ def test_inf2cat_command_lines() -> None:
 
 
 def test_catalog_tool_choice(tmp_path: Path) -> None:
-    from tapbuild import signing
-    from tapbuild.signing import SignOptions
+    from tapbuild.sign import signer
+    from tapbuild.sign.signer import SignOptions
 
     no_inf2cat = {"PATH": str(tmp_path)}
-    assert signing._use_inf2cat(SignOptions(), no_inf2cat) is None
-    assert signing._use_inf2cat(SignOptions(catalog_tool="python"), no_inf2cat) is None
+    assert signer._use_inf2cat(SignOptions(), no_inf2cat) is None
+    assert signer._use_inf2cat(SignOptions(catalog_tool="python"), no_inf2cat) is None
     with pytest.raises(TapError, match="--catalog-tool inf2cat: Inf2Cat not found"):
-        signing._use_inf2cat(SignOptions(catalog_tool="inf2cat"), no_inf2cat)
+        signer._use_inf2cat(SignOptions(catalog_tool="inf2cat"), no_inf2cat)
     fake = tmp_path / "inf2cat"
     fake.write_text("")
     fake.chmod(0o755)
     with pytest.raises(TapError, match="--member-hash cannot be given to Inf2Cat"):
-        signing._use_inf2cat(SignOptions(catalog_tool="inf2cat", member_hash="sha1"), no_inf2cat)
-    assert signing._use_inf2cat(SignOptions(catalog_tool="inf2cat"), no_inf2cat) == str(fake)
+        signer._use_inf2cat(SignOptions(catalog_tool="inf2cat", member_hash="sha1"), no_inf2cat)
+    assert signer._use_inf2cat(SignOptions(catalog_tool="inf2cat"), no_inf2cat) == str(fake)

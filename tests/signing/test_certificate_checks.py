@@ -14,9 +14,11 @@ import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from pki import PrivateCa
 from signtest_util import Token, Tsa, pfx_env, token_env, tree_bytes
-from tapbuild import credentials, packaging, signhook, signing, submission
+from tapbuild.cli import package
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.release import submission
+from tapbuild.sign import credentials, hook, signer
+from tapbuild.sign.testcert import CertFiles
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")
@@ -38,8 +40,8 @@ def faulty(request: pytest.FixtureRequest, private_ca: PrivateCa) -> tuple[CertF
     return private_ca.issue(request.param, **kwargs), message  # type: ignore[arg-type]
 
 
-def _opts(private_ca: PrivateCa, tsa: Tsa) -> signing.SignOptions:
-    return signing.SignOptions(ca=(private_ca.pem,), tsa_ca=(tsa.ca_pem,), ts_rounds=1)
+def _opts(private_ca: PrivateCa, tsa: Tsa) -> signer.SignOptions:
+    return signer.SignOptions(ca=(private_ca.pem,), tsa_ca=(tsa.ca_pem,), ts_rounds=1)
 
 
 def _check(err: pytest.ExceptionInfo[TapError], cert: CertFiles, message: str) -> None:
@@ -57,7 +59,7 @@ def test_sign_dist_refuses_before_signing(
     dist = make_dist(("amd64",))
     before = tree_bytes(dist)
     with pytest.raises(TapError) as err:
-        signing.sign_dist(dist, _opts(private_ca, tsa), pfx_env(cert, tsa.url))
+        signer.sign_dist(dist, _opts(private_ca, tsa), pfx_env(cert, tsa.url))
     _check(err, cert, message)
     assert tree_bytes(dist) == before
     assert tsa_requests == []  # nothing was signed, so nothing was timestamped
@@ -72,7 +74,7 @@ def test_sign_files_and_submission_refuse_before_signing(
     exe = tmp_path / "setup.exe"
     shutil.copy(pe_files[("amd64", "exe")], exe)
     with pytest.raises(TapError) as err:
-        signing.sign_files([exe], _opts(private_ca, tsa), env)
+        signer.sign_files([exe], _opts(private_ca, tsa), env)
     _check(err, cert, message)
     assert exe.read_bytes() == pe_files[("amd64", "exe")].read_bytes()
     out = tmp_path / "cabs"
@@ -93,7 +95,7 @@ def test_package_refuses_before_makensis(
         monkeypatch.setenv(name, value)
     out = tmp_path / "out"
     with pytest.raises(TapError) as err:
-        packaging.package_main(
+        package.package_main(
             ["--dist", str(make_dist(("amd64",))), "--out", str(out), "--no-timestamp"],
             log=lambda _line: None,
         )
@@ -106,7 +108,7 @@ def test_the_signing_hook_refuses(faulty, pe_files, tmp_path: Path) -> None:
     exe = tmp_path / "installer.exe"
     shutil.copy(pe_files[("i386", "exe")], exe)
     res = subprocess.run(
-        [*signhook.command(signing.SignOptions(timestamp=False)), str(exe)],
+        [*hook.command(signer.SignOptions(timestamp=False)), str(exe)],
         env=pfx_env(cert, "", PYTHONPATH=str(ROOT / "site_scons")),
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -139,7 +141,7 @@ def test_a_pkcs11_certificate_file_is_checked_too(
     before = tree_bytes(dist)
     env = token_env(softhsm, tsa.url, TAP_SIGN_PKCS11_CERT=str(cert.pem))
     with pytest.raises(TapError) as err:
-        signing.sign_dist(dist, _opts(private_ca, tsa), env)
+        signer.sign_dist(dist, _opts(private_ca, tsa), env)
     assert str(err.value).startswith(f"TAP_SIGN_PKCS11_CERT={cert.pem}: the certificate ")
     assert message in str(err.value)
     assert tree_bytes(dist) == before and tsa_requests == []
@@ -174,7 +176,7 @@ def test_verify_names_the_problem_of_a_file_signed_elsewhere(
 ) -> None:
     """A file signed by another tool with such a certificate: verification (nox -s verify,
     extract) says what is wrong, not "not trusted (pass --ca FILE)" with --ca given."""
-    from tapbuild.verification import Expectations, verify_files
+    from tapbuild.sign.verification import Expectations, verify_files
 
     kwargs, _message = FAULTS[fault]
     cert = private_ca.issue(f"elsewhere-{fault}", **kwargs)  # type: ignore[arg-type]
@@ -198,7 +200,7 @@ def test_a_certificate_kept_in_the_token_is_checked_in_the_first_signature(
     before = tree_bytes(dist)
     env = token_env(expired_token, tsa.url)
     with pytest.raises(TapError) as err:
-        signing.sign_dist(dist, _opts(private_ca, tsa), env)
+        signer.sign_dist(dist, _opts(private_ca, tsa), env)
     text = str(err.value)
     assert text.startswith(f"TAP_SIGN_PKCS11_CERT={expired_token.cert_uri}: the certificate ")
     assert "expired on " in text and "not trusted" not in text
@@ -206,5 +208,5 @@ def test_a_certificate_kept_in_the_token_is_checked_in_the_first_signature(
     exe = tmp_path / "setup.exe"
     shutil.copy(pe_files[("amd64", "exe")], exe)
     with pytest.raises(TapError, match="expired on "):
-        signing.sign_files([exe], _opts(private_ca, tsa), env)
+        signer.sign_files([exe], _opts(private_ca, tsa), env)
     assert exe.read_bytes() == pe_files[("amd64", "exe")].read_bytes()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tapbuild import credentials
-from tapbuild.credentials import PfxKey, Pkcs11Key, Secret, StoreKey, from_environment
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.sign import credentials
+from tapbuild.sign.credentials import PfxKey, Pkcs11Key, StoreKey, from_environment
+from tapbuild.sign.testcert import CertFiles
+from tapbuild.toolrun import Secret
 
 
 def pfx_vars(cert: CertFiles) -> dict[str, str]:

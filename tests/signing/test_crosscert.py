@@ -19,10 +19,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from signtest_util import Tsa, osslsigncode_verify, pfx_env
-from tapbuild import authenticode, credentials, osslsigncode, signing
 from tapbuild.errors import TapError
-from tapbuild.signing import SignOptions
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode
+from tapbuild.sign import credentials, osslsigncode
+from tapbuild.sign import signer as signing
+from tapbuild.sign.signer import SignOptions
+from tapbuild.sign.testcert import CertFiles
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from signtest_util import Tsa, base_env, osslsigncode_verify
-from tapbuild import authenticode, catalog
-from tapbuild.sourcetree import copy_tree
+from tapbuild.dev.sourcetree import copy_tree
+from tapbuild.formats import authenticode
+from tapbuild.sign import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.tool("osslsigncode", "openssl")]
@@ -83,7 +84,7 @@ def test_hlk_build_test_signed(tmp_path_factory: pytest.TempPathFactory, tsa: Ts
 
 
 def test_component_id_override(tmp_path_factory: pytest.TempPathFactory, tsa: Tsa) -> None:
-    from tapbuild import testcert
+    from tapbuild.sign import testcert
 
     tree = copy_tree(tmp_path_factory.mktemp("tree"))
     (tree / "oas.py").write_text('PRODUCT_TAP_WIN_COMPONENT_ID = "tapoas6"\n')

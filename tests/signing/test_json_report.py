@@ -1,4 +1,4 @@
-"""--json FILE of nox -s sign and verify (tapbuild.jsonreport): each file, its signatures and
+"""--json FILE of nox -s sign and verify (tapbuild.sign.report): each file, its signatures and
 timestamps and the verdict, written also when the command fails. Real osslsigncode, PFX and
 RFC 3161 responder."""
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from signtest_util import Tsa, pfx_env
-from tapbuild import signcli
+from tapbuild.cli import sign
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.sign.testcert import CertFiles
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")
 
@@ -30,7 +30,7 @@ def signed(make_dist: Callable[..., Path], test_cert: CertFiles, tsa: Tsa,
         monkeypatch.setenv(key, value)
     dist = make_dist(("i386", "amd64"))
     report = tmp_path / "sign.json"
-    signcli.main("sign", ["--dist", str(dist), "--tsa-ca", str(tsa.ca_pem), "--json", str(report)],
+    sign.main("sign", ["--dist", str(dist), "--tsa-ca", str(tsa.ca_pem), "--json", str(report)],
                  log=lambda _: None)  # fmt: skip
     return dist, json.loads(report.read_text())
 
@@ -56,9 +56,9 @@ def test_verify_reports_the_file_that_fails(
     dist, _ = signed
     argv = ["--dist", str(dist), "--tsa-ca", str(tsa.ca_pem), "--ca", str(test_cert.pem)]
     good = tmp_path / "good.json"
-    signcli.main("verify", [*argv, "--json", str(good)], log=lambda _: None)
+    sign.main("verify", [*argv, "--json", str(good)], log=lambda _: None)
     again = tmp_path / "again.json"
-    signcli.main("verify", [*argv, "--json", str(again)], log=lambda _: None)
+    sign.main("verify", [*argv, "--json", str(again)], log=lambda _: None)
     assert good.read_bytes() == again.read_bytes()  # same files, same report
     assert json.loads(good.read_text())["ok"] is True
 
@@ -68,7 +68,7 @@ def test_verify_reports_the_file_that_fails(
     exe.write_bytes(bytes(data))
     bad = tmp_path / "bad.json"
     with pytest.raises(TapError, match=re.escape("verification failed: amd64/tapinstall.exe")):
-        signcli.main("verify", [*argv, "--json", str(bad)], log=lambda _: None)
+        sign.main("verify", [*argv, "--json", str(bad)], log=lambda _: None)
     report = json.loads(bad.read_text())
     assert report["ok"] is False and report["error"].startswith("verification failed")
     verdicts = {f["file"]: f["verdict"] for f in report["files"]}
@@ -80,6 +80,6 @@ def test_a_report_nowhere_is_refused_first(make_dist: Callable[..., Path], tmp_p
     dist = make_dist(("amd64",))
     before = sorted(p.name for p in (dist / "amd64").iterdir())
     with pytest.raises(TapError) as exc:
-        signcli.main("sign", ["--dist", str(dist), "--json", str(tmp_path / "no" / "r.json")])
+        sign.main("sign", ["--dist", str(dist), "--json", str(tmp_path / "no" / "r.json")])
     assert str(exc.value).startswith("--json ") and "\n" not in str(exc.value)
     assert sorted(p.name for p in (dist / "amd64").iterdir()) == before

@@ -1,4 +1,4 @@
-"""A second (third, ...) signature nested into a catalog in Python (tapbuild.nesting), signed
+"""A second (third, ...) signature nested into a catalog in Python (tapbuild.formats.nesting), signed
 by real osslsigncode and timestamped by the real RFC 3161 responder; and the checks that
 catch what ``osslsigncode verify`` lets through (its exit status is 0 when any one of the
 signatures verifies, and a nested catalog signature carries its own copy of the content)."""
@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms
 from signtest_util import Tsa, assert_outer_kept, nested_values, osslsigncode_verify, pfx_env
-from tapbuild import authenticode, catalog, credentials, nesting, osslsigncode
-from tapbuild import authenticode_asn1 as asn
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
-from tapbuild.verification import Expectations, verify_files
+from tapbuild.formats import asn1 as asn
+from tapbuild.formats import authenticode, nesting
+from tapbuild.sign import catalog, credentials, osslsigncode
+from tapbuild.sign.testcert import CertFiles
+from tapbuild.sign.verification import Expectations, verify_files
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from signtest_util import Proxy, Token, Tsa, base_env, pfx_env, token_env, tree_bytes
-from tapbuild import authenticode
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode
+from tapbuild.sign.testcert import CertFiles
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.tool("osslsigncode", "openssl", "tinyproxy")

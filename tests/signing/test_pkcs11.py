@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from signtest_util import Token, Tsa, osslsigncode_verify, token_env, tree_bytes
-from tapbuild import authenticode, signing
 from tapbuild.errors import TapError
-from tapbuild.signing import SignOptions
-from tapbuild.testcert import CertFiles
+from tapbuild.formats import authenticode
+from tapbuild.sign import signer
+from tapbuild.sign.signer import SignOptions
+from tapbuild.sign.testcert import CertFiles
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl", "softhsm2-util", "p11tool")
 
@@ -23,7 +24,7 @@ def test_sign_dist_with_the_token(
     make_dist, softhsm: Token, tsa: Tsa, test_cert: CertFiles
 ) -> None:
     dist = make_dist(("amd64", "arm64"))
-    report = signing.sign_dist(dist, opts(tsa), token_env(softhsm, tsa.url))
+    report = signer.sign_dist(dist, opts(tsa), token_env(softhsm, tsa.url))
     assert all(v.startswith("signed (sha256, timestamped") for v in report.values())
     for arch in ("amd64", "arm64"):
         for name in ("tap0901.sys", "tapinstall.exe", "tap0901.cat"):
@@ -40,8 +41,8 @@ def test_dual_signing_with_the_token(
     """An EV key in a token: sha1, then --append sha256, catalogs included."""
     dist = make_dist(("amd64",))
     env = token_env(softhsm, tsa.url)
-    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
-    report = signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    report = signer.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
     assert set(report.values()) == {"appended (sha256, timestamped)"}
     cat = dist / "amd64" / "tap0901.cat"
     assert [(s.digest, s.timestamped) for s in authenticode.signatures(cat)] == [
@@ -54,7 +55,7 @@ def test_dual_signing_with_the_token(
 def test_certificate_from_a_file(make_dist, softhsm: Token, tsa: Tsa) -> None:
     dist = make_dist(("amd64",))
     env = token_env(softhsm, tsa.url, TAP_SIGN_PKCS11_CERT=str(softhsm.cert_pem))
-    signing.sign_dist(dist, opts(tsa, digest="sha384"), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha384"), env)
     assert authenticode.signatures(dist / "amd64" / "tap0901.sys")[0].digest == "sha384"
 
 
@@ -64,9 +65,7 @@ def test_wrong_pin_changes_nothing(make_dist, softhsm: Token, tsa: Tsa, tmp_path
     wrong = tmp_path / "pin"
     wrong.write_text("999999\n")
     with pytest.raises(TapError) as err:
-        signing.sign_dist(
-            dist, opts(tsa), token_env(softhsm, tsa.url, TAP_SIGN_PIN_FILE=str(wrong))
-        )
+        signer.sign_dist(dist, opts(tsa), token_env(softhsm, tsa.url, TAP_SIGN_PIN_FILE=str(wrong)))
     assert str(err.value) == "signing tap0901.sys: the token refused the PIN (TAP_SIGN_PIN_FILE)"
     assert tree_bytes(dist) == before
 
@@ -77,4 +76,4 @@ def test_unknown_key_label(make_dist, softhsm: Token, tsa: Tsa) -> None:
         softhsm, tsa.url, TAP_SIGN_PKCS11_KEY="pkcs11:token=tap;object=nokey;type=private"
     )
     with pytest.raises(TapError, match="no such private key in the token"):
-        signing.sign_dist(dist, opts(tsa), env)
+        signer.sign_dist(dist, opts(tsa), env)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from signtest_util import Token, Tsa, token_env, tree_bytes
-from tapbuild import credentials
 from tapbuild.errors import TapError
+from tapbuild.sign import credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.tool("osslsigncode", "openssl", "softhsm2-util", "p11tool")

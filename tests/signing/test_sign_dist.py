@@ -1,4 +1,4 @@
-"""nox -s sign's engine (tapbuild.signing) with real osslsigncode, a generated PFX, a real
+"""nox -s sign's engine (tapbuild.sign.signer) with real osslsigncode, a generated PFX, a real
 RFC 3161 responder behind a real HTTP proxy, the first time-stamp server dead."""
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from signtest_util import (
     pfx_env,
     tree_bytes,
 )
-from tapbuild import authenticode, catalog, signing
 from tapbuild.errors import TapError
-from tapbuild.signing import SignOptions
-from tapbuild.testcert import CertFiles
-from tapbuild.verification import Expectations, verify_files
+from tapbuild.formats import authenticode
+from tapbuild.sign import catalog, signer
+from tapbuild.sign.signer import SignOptions
+from tapbuild.sign.testcert import CertFiles
+from tapbuild.sign.verification import Expectations, verify_files
 
 pytestmark = pytest.mark.tool("osslsigncode", "openssl", "tinyproxy")
 
@@ -51,7 +52,7 @@ def test_sign_dist_signs_timestamps_and_verifies(
 ) -> None:
     dist = make_dist()
     log: list[str] = []
-    report = signing.sign_dist(dist, opts(tsa), env, log.append)
+    report = signer.sign_dist(dist, opts(tsa), env, log.append)
 
     for arch in ARCHES:
         d = dist / arch
@@ -94,10 +95,10 @@ def test_rerun_skips_signed_files(
     tsa_requests: list[dict[str, str]],
 ) -> None:
     dist = make_dist(("amd64",))
-    signing.sign_dist(dist, opts(tsa), env)
+    signer.sign_dist(dist, opts(tsa), env)
     before = tree_bytes(dist)
     tsa_requests.clear()
-    report = signing.sign_dist(dist, opts(tsa), env)
+    report = signer.sign_dist(dist, opts(tsa), env)
     assert set(report.values()) == {"skipped (already signed)"}
     assert tree_bytes(dist) == before
     assert tsa_requests == []
@@ -108,9 +109,9 @@ def test_append_adds_a_second_signature(
 ) -> None:
     """Dual signing: sha1, then --append sha256; catalogs too (nested in Python)."""
     dist = make_dist(("i386", "arm64"))
-    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha1"), env)
     first = {a: (dist / a / "tap0901.cat").read_bytes() for a in ("i386", "arm64")}
-    report = signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
+    report = signer.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
     for arch in ("i386", "arm64"):
         d = dist / arch
         for name in ("tap0901.sys", "tapinstall.exe", "tap0901.cat"):
@@ -136,7 +137,7 @@ def test_append_adds_a_second_signature(
         assert catalog.check_members(cat, catalog.package_files(d)) == []
         res = osslsigncode_verify(d / "tap0901.sys", test_cert.pem, "-catalog", str(cat))
         assert res.returncode == 0 and "Succeeded" in res.stdout, res.stdout
-    signing.verify_dist(dist, opts(tsa), env)
+    signer.verify_dist(dist, opts(tsa), env)
 
 
 def test_append_to_a_dual_signed_catalog_adds_a_third(
@@ -144,11 +145,11 @@ def test_append_to_a_dual_signed_catalog_adds_a_third(
 ) -> None:
     """Several nested signatures are several values of the one attribute (signtool /as)."""
     dist = make_dist(("amd64",))
-    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
-    signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
     cat = dist / "amd64" / "tap0901.cat"
     dual = cat.read_bytes()
-    report = signing.sign_dist(dist, opts(tsa, digest="sha384", append=True), env)
+    report = signer.sign_dist(dist, opts(tsa, digest="sha384", append=True), env)
     assert report["amd64/tap0901.cat"] == "appended (sha384, timestamped)"
     sigs = authenticode.signatures(cat)
     assert len(sigs) == 3 and all(s.timestamped for s in sigs)
@@ -162,7 +163,7 @@ def test_append_to_a_dual_signed_catalog_adds_a_third(
     assert res.returncode == 0 and "Number of verified signatures: 3" in res.stdout, res.stdout
     assert res.stdout.count("\nSignature verification: ok") == 3
     assert res.stdout.count("Timestamp Server Signature verification: ok") == 3
-    signing.verify_dist(dist, opts(tsa), env)
+    signer.verify_dist(dist, opts(tsa), env)
     assert sorted(p.name for p in cat.parent.iterdir()) == [
         "OemVista.inf", "tap0901.cat", "tap0901.sys", "tapinstall.exe"
     ]  # fmt: skip
@@ -174,12 +175,12 @@ def test_failed_append_leaves_dist_unchanged(
     """--append fails in the last arch after the first two catalogs got nested signatures
     (in the work copy): dist/ stays byte-identical, nothing left behind."""
     dist = make_dist()
-    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha1"), env)
     (dist / "arm64" / "tapinstall.exe").write_bytes(b"; not a program\r\n")
     before = tree_bytes(dist)
     log: list[str] = []
     with pytest.raises(TapError, match=r"tapinstall\.exe"):
-        signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env, log.append)
+        signer.sign_dist(dist, opts(tsa, digest="sha256", append=True), env, log.append)
     assert "i386/tap0901.cat: appended (sha256, timestamped)" in log
     assert "amd64/tap0901.cat: appended (sha256, timestamped)" in log
     assert tree_bytes(dist) == before
@@ -192,9 +193,9 @@ def test_force_remakes_catalogs_and_replaces_signatures(
     make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
 ) -> None:
     dist = make_dist(("amd64",))
-    signing.sign_dist(dist, opts(tsa, digest="sha1"), env)
-    signing.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
-    report = signing.sign_dist(dist, opts(tsa, force=True), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha1"), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha256", append=True), env)
+    report = signer.sign_dist(dist, opts(tsa, force=True), env)
     assert report["amd64/tap0901.sys"].startswith("signed (sha256")
     for name in ("tap0901.sys", "tapinstall.exe", "tap0901.cat"):
         sigs = authenticode.signatures(dist / "amd64" / name)
@@ -207,7 +208,7 @@ def test_force_and_append_exclude_each_other(
     dist = make_dist(("amd64",))
     before = tree_bytes(dist)
     with pytest.raises(TapError, match="--force and --append exclude each other"):
-        signing.sign_dist(dist, opts(tsa, force=True, append=True), env)
+        signer.sign_dist(dist, opts(tsa, force=True, append=True), env)
     assert tree_bytes(dist) == before
 
 
@@ -218,7 +219,7 @@ def test_no_timestamp_server_leaves_dist_unchanged(
     before = tree_bytes(dist)
     env = pfx_env(test_cert, dead_url, HTTP_PROXY=proxy.url)
     with pytest.raises(TapError) as err:
-        signing.sign_dist(dist, opts(tsa), env)
+        signer.sign_dist(dist, opts(tsa), env)
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith("no time-stamp server answered (2 rounds)")
     assert f"{dead_url} through proxy {proxy.url}: " in msg
@@ -230,12 +231,12 @@ def test_failure_in_the_last_arch_leaves_dist_unchanged(
     make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
 ) -> None:
     dist = make_dist()
-    signing.sign_dist(dist, opts(tsa), env)  # some files signed already
+    signer.sign_dist(dist, opts(tsa), env)  # some files signed already
     (dist / "arm64" / "tapinstall.exe").unlink()
     shutil.copy(dist / "i386" / "OemVista.inf", dist / "arm64" / "tapinstall.exe")  # not a PE
     before = tree_bytes(dist)
     with pytest.raises(TapError, match=r"tapinstall\.exe"):
-        signing.sign_dist(dist, opts(tsa, force=True), env)
+        signer.sign_dist(dist, opts(tsa, force=True), env)
     assert tree_bytes(dist) == before
 
 
@@ -248,7 +249,7 @@ def test_wrong_password_changes_nothing(
     wrong.write_text("Hunter2-wrong\n")
     env = pfx_env(test_cert, tsa.url, TAP_SIGN_PASSWORD_FILE=str(wrong))
     with pytest.raises(TapError) as err:
-        signing.sign_dist(dist, opts(tsa), env)
+        signer.sign_dist(dist, opts(tsa), env)
     assert "wrong password" in str(err.value) and "Hunter2" not in str(err.value)
     assert tree_bytes(dist) == before
 
@@ -258,13 +259,13 @@ def test_stale_signed_catalog_is_remade(
 ) -> None:
     """After a rebuild dist/ has a new .sys beside an old signed catalog."""
     dist = make_dist(("amd64",))
-    signing.sign_dist(dist, opts(tsa), env)
+    signer.sign_dist(dist, opts(tsa), env)
     sys_path = dist / "amd64" / "tap0901.sys"
     data = bytearray(authenticode_strip(sys_path))
     data[0x200] ^= 0xFF  # a "rebuilt" driver: different code, unsigned
     sys_path.write_bytes(bytes(data))
     log: list[str] = []
-    signing.sign_dist(dist, opts(tsa), env, log.append)
+    signer.sign_dist(dist, opts(tsa), env, log.append)
     assert "amd64/tap0901.cat: remade" in log
     assert catalog.check_members(dist / "amd64" / "tap0901.cat",
                                  catalog.package_files(dist / "amd64")) == []  # fmt: skip
@@ -286,46 +287,46 @@ def test_timestamp_adds_missing_timestamps(
     make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa, test_cert: CertFiles
 ) -> None:
     dist = make_dist(("amd64",))
-    signing.sign_dist(dist, opts(tsa, timestamp=False), env)
+    signer.sign_dist(dist, opts(tsa, timestamp=False), env)
     for name in ("tap0901.sys", "tap0901.cat"):
         assert not authenticode.signatures(dist / "amd64" / name)[0].timestamped
     with pytest.raises(TapError, match="has no timestamp"):
-        signing.verify_dist(dist, opts(tsa), env)
-    added = signing.timestamp_dist(dist, opts(tsa), env)
+        signer.verify_dist(dist, opts(tsa), env)
+    added = signer.timestamp_dist(dist, opts(tsa), env)
     assert added == {"amd64/tap0901.sys": 1, "amd64/tapinstall.exe": 1, "amd64/tap0901.cat": 1}
-    signing.verify_dist(dist, opts(tsa), env)
+    signer.verify_dist(dist, opts(tsa), env)
     # a second run has nothing to do
-    assert set(signing.timestamp_dist(dist, opts(tsa), env).values()) == {0}
+    assert set(signer.timestamp_dist(dist, opts(tsa), env).values()) == {0}
 
 
 def test_timestamp_reaches_nested_catalog_signatures(
     make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
 ) -> None:
     dist = make_dist(("i386",))
-    signing.sign_dist(dist, opts(tsa, digest="sha1", timestamp=False), env)
-    signing.sign_dist(dist, opts(tsa, digest="sha256", append=True, timestamp=False), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha1", timestamp=False), env)
+    signer.sign_dist(dist, opts(tsa, digest="sha256", append=True, timestamp=False), env)
     cat = dist / "i386" / "tap0901.cat"
     assert [(s.digest, s.timestamped) for s in authenticode.signatures(cat)] == [
         ("sha1", False), ("sha256", False)
     ]  # fmt: skip
-    added = signing.timestamp_dist(dist, opts(tsa), env)
+    added = signer.timestamp_dist(dist, opts(tsa), env)
     assert added["i386/tap0901.cat"] == 2
     assert [(s.digest, s.timestamped) for s in authenticode.signatures(cat)] == [
         ("sha1", True), ("sha256", True)
     ]  # fmt: skip
-    signing.verify_dist(dist, opts(tsa), env)
+    signer.verify_dist(dist, opts(tsa), env)
 
 
 def test_verify_detects_tampering(
     make_dist: Callable[..., Path], env: dict[str, str], tsa: Tsa
 ) -> None:
     dist = make_dist(("amd64",))
-    signing.sign_dist(dist, opts(tsa), env)
-    signing.verify_dist(dist, opts(tsa), env)
+    signer.sign_dist(dist, opts(tsa), env)
+    signer.verify_dist(dist, opts(tsa), env)
     inf = dist / "amd64" / "OemVista.inf"
     inf.write_bytes(inf.read_bytes().replace(b"V9", b"V8"))
     with pytest.raises(TapError, match=r"OemVista\.inf changed since the catalog was made"):
-        signing.verify_dist(dist, opts(tsa), env)
+        signer.verify_dist(dist, opts(tsa), env)
     exe = dist / "amd64" / "tapinstall.exe"
     data = bytearray(exe.read_bytes())
     data[0x210] ^= 1
@@ -340,9 +341,9 @@ def test_sign_files_for_packaging(
     """The API the packaging and release sessions call for installers."""
     installer = tmp_path / "tap-windows-9.27.0-I000.exe"
     shutil.copy(pe_files[("i386", "exe")], installer)
-    assert not signing.is_signed(installer)
-    done = signing.sign_files([installer], opts(tsa), env)
+    assert not signer.is_signed(installer)
+    done = signer.sign_files([installer], opts(tsa), env)
     assert done[installer].startswith("signed (sha256, timestamped")
-    assert signing.is_signed(installer)
-    again = signing.sign_files([installer], opts(tsa), env)
+    assert signer.is_signed(installer)
+    again = signer.sign_files([installer], opts(tsa), env)
     assert again[installer] == "skipped (already signed)"

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from tapbuild import signing, signtool
-from tapbuild.credentials import Credentials, PfxKey, Pkcs11Key, Secret, StoreKey
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
+from tapbuild.sign import signer, signtool
+from tapbuild.sign.credentials import Credentials, PfxKey, Pkcs11Key, StoreKey
+from tapbuild.sign.testcert import CertFiles
+from tapbuild.toolrun import Secret
 
 EXE = r"C:\EWDK\bin\x64\signtool.exe"
 FILE = Path("dist/amd64/tap0901.sys")
@@ -48,7 +49,7 @@ def test_sign_without_timestamp() -> None:
 
 
 def test_pfx_is_used_from_a_temporary_store_never_with_p(test_cert: CertFiles) -> None:
-    from tapbuild.credentials import load_pfx
+    from tapbuild.sign.credentials import load_pfx
 
     password = Secret(test_cert.password_file.read_text().strip())
     key = PfxKey(test_cert.pfx, password, load_pfx(test_cert.pfx, password))
@@ -102,9 +103,9 @@ def test_backend_choice_off_windows() -> None:
         pytest.skip("off-Windows behaviour")
     creds = Credentials(StoreKey("OpenVPN Inc."))
     with pytest.raises(TapError, match="--backend signtool runs on Windows only"):
-        signing.choose_backend("auto", creds)
+        signer.choose_backend("auto", creds)
     with pytest.raises(TapError, match="--backend signtool runs on Windows only"):
-        signing.choose_backend("signtool", None)
+        signer.choose_backend("signtool", None)
 
 
 STUB = """#!{python}
@@ -130,7 +131,7 @@ def write_stub(bindir: Path, name: str, record: Path) -> None:
 def test_session_imports_then_always_removes_the_store(
     test_cert: CertFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, import_fails: bool
 ) -> None:
-    from tapbuild.credentials import load_pfx
+    from tapbuild.sign.credentials import load_pfx
 
     bindir = tmp_path / "bin"
     bindir.mkdir()

@@ -12,9 +12,10 @@ import pytest
 import requests
 from asn1crypto import algos, tsp
 from signtest_util import Proxy, Tsa
-from tapbuild import timestamp
+from tapbuild import toolrun
 from tapbuild.errors import TapError
-from tapbuild.timestamp import TsaClient, proxy_for
+from tapbuild.sign import timestamp
+from tapbuild.sign.timestamp import TsaClient, proxy_for
 
 
 def query(data: bytes = b"file", nonce: int | None = 7) -> bytes:
@@ -73,7 +74,7 @@ def test_redact() -> None:
 
 
 def test_tool_environment_has_no_proxy_or_secret() -> None:
-    env = timestamp.tool_environment(
+    env = toolrun.tool_environment(
         {"PATH": "/bin", "HTTP_PROXY": "x", "https_proxy": "y", "NO_PROXY": "z",
          "TAP_SIGN_PASSWORD": "pw", "TAP_SIGN_PFX": "a.pfx"}
     )  # fmt: skip

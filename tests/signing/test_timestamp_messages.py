@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from signtest_util import Proxy, Tsa, free_port, pfx_env, tree_bytes
-from tapbuild import packaging, signing, timestamp
+from tapbuild.cli import package
 from tapbuild.errors import TapError
-from tapbuild.testcert import CertFiles
-from tapbuild.timestamp import TsaClient
+from tapbuild.sign import signer, timestamp
+from tapbuild.sign.testcert import CertFiles
+from tapbuild.sign.timestamp import TsaClient
 from test_timestamp import query
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,9 +62,9 @@ def test_signing_through_the_proxy_past_a_dead_server_says_it(
 ) -> None:
     dist = make_dist(("amd64",))
     before = tree_bytes(dist)
-    options = signing.SignOptions(proxy=proxy.url, tsa_ca=(tsa.ca_pem,), ts_rounds=1)
+    options = signer.SignOptions(proxy=proxy.url, tsa_ca=(tsa.ca_pem,), ts_rounds=1)
     with pytest.raises(TapError) as err:
-        signing.sign_dist(dist, options, pfx_env(test_cert, dead_url))
+        signer.sign_dist(dist, options, pfx_env(test_cert, dead_url))
     text = str(err.value)
     assert text.startswith("no time-stamp server answered (1 rounds): ")
     assert f"{dead_url} through proxy {proxy.url}: the proxy " in text
@@ -86,7 +87,7 @@ MALFORMED = {
 @pytest.mark.parametrize("value", list(MALFORMED))
 def test_malformed_proxies(value: str) -> None:
     with pytest.raises(TapError) as err:
-        signing.SignOptions(proxy=value).check()
+        signer.SignOptions(proxy=value).check()
     assert str(err.value).startswith("--proxy '")
     assert str(err.value).endswith(f"expected an http:// or https:// URL such as "
                                    f"http://HOST:PORT ({MALFORMED[value]})")  # fmt: skip
@@ -98,7 +99,7 @@ def test_malformed_proxies(value: str) -> None:
     "value", ["proxy.example:3128", "http://u:pw@proxy.example:3128/", "https://[::1]:8443"]
 )
 def test_well_formed_proxies(value: str) -> None:
-    signing.SignOptions(proxy=value).check()
+    signer.SignOptions(proxy=value).check()
     assert timestamp.proxy_for("http://ts.example/", value, {}) is not None
 
 
@@ -128,7 +129,7 @@ def test_nox_sign_refuses_a_malformed_proxy_before_anything(
 def test_package_refuses_a_malformed_proxy_first(make_dist, tmp_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(TapError, match=r"^--proxy 'http://127.0.0.1:abc': expected"):
-        packaging.package_main(
+        package.package_main(
             ["--dist", str(make_dist(("amd64",))), "--out", str(out), "--proxy",
              "http://127.0.0.1:abc"],
             log=lambda _line: None,

@@ -16,7 +16,7 @@ import pytest
 import tools
 from sconsrun import scons
 from simrun import Simulator
-from tapbuild import sourcetree
+from tapbuild.dev import sourcetree
 from wine import Wine, running
 
 SIM_ARCHES = ("amd64", "i386")

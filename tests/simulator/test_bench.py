@@ -1,4 +1,4 @@
-"""The data-path benchmark (nox -s bench-sim, tapbuild.simbench + sim/bench.c), run briefly:
+"""The data-path benchmark (nox -s bench-sim, tapbuild.dev.simbench + sim/bench.c), run briefly:
 it prints a figure for both directions of TAP and TUN, glue and core alone, every frame through.
 No timing is asserted."""
 
@@ -8,7 +8,7 @@ import math
 
 import pytest
 from simrun import Simulator, opened, send, teardown
-from tapbuild import simbench
+from tapbuild.dev import simbench
 from tapbuild.errors import TapError
 
 pytestmark = [pytest.mark.tool("wine")]

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from sconsrun import scons
-from tapbuild import imports, sourcetree
 from tapbuild.arch import ARCHES
+from tapbuild.build import imports
+from tapbuild.dev import sourcetree
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM = ROOT / "tests" / "simulator" / "sim"

@@ -18,7 +18,7 @@ from simrun import (
     teardown,
     u32,
 )
-from tapbuild import versioninfo
+from tapbuild.product import versioninfo
 
 pytestmark = [pytest.mark.tool("wine")]
 

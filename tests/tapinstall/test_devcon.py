@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import tihost
-from tapbuild import atomic, devcon, msvc, zig
+from tapbuild import atomic
 from tapbuild.arch import ARCHES
+from tapbuild.build import devcon, msvc, zig
 from tapbuild.errors import TapError
 
 I386, AMD64, ARM64 = ARCHES["i386"], ARCHES["amd64"], ARCHES["arm64"]

@@ -10,9 +10,10 @@ from pathlib import Path
 import pefile
 import pytest
 import tihost
-from tapbuild import mingwdefs, pecheck, resource
 from tapbuild.arch import ARCHES
-from tapbuild.imports import for_toolchain, load_table
+from tapbuild.build import mingwdefs, pecheck
+from tapbuild.build.imports import for_toolchain, load_table
+from tapbuild.product import resource
 
 TABLE = tihost.ROOT / "tapinstall" / "imports.py"
 ALLOWED = {"kernel32.dll", "setupapi.dll", "newdev.dll", "cfgmgr32.dll"}
@@ -28,7 +29,7 @@ def test_table_uses_only_windows7_system_dlls() -> None:
 
 def test_i386_decorations_agree_with_zig() -> None:
     """Our stdcall argument sizes equal those of zig's mingw-w64 i386 .def files where they
-    state one (tapbuild.mingwdefs reads them; tests/build/test_export_evidence.py checks every
+    state one (tapbuild.build.mingwdefs reads them; tests/build/test_export_evidence.py checks every
     table entry and image against them)."""
     i386 = ARCHES["i386"]
     table = load_table(TABLE)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sconsrun import scons as scons  # re-exported: tihost.scons(...)
-from tapbuild import sourcetree
+from tapbuild.dev import sourcetree
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIR = ROOT / "tapinstall"

@@ -1,7 +1,7 @@
 /*
  * Kernel declarations for zig (mingw-w64) builds: mingw-w64's ntddk.h (wdm.h) plus what it
  * lacks and the TAP driver uses. The ARM64 branch of ntddk.h/wdm.h comes from the build's
- * patched copies (site_scons/tapbuild/ddkpatch.py), which the include path finds before
+ * patched copies (site_scons/tapbuild/build/ddkpatch.py), which the include path finds before
  * zig's ddk/ directory.
  *
  * Written from Microsoft's DDI reference (wdm.h pages); layouts are checked against the WDK by

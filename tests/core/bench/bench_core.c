@@ -1,7 +1,7 @@
 /*
  * bench_core.c - packets per second through the core on the host: TUN framing both ways and
  * the DHCP responder. Usage: bench_core SECONDS tun_ipv4_frame tun_ip_packet dhcp_discover
- * dhcp_request tap_frame (files with one packet each, from tapbuild.corebench).
+ * dhcp_request tap_frame (files with one packet each, from tapbuild.dev.corebench).
  *
  * SPDX-License-Identifier: MIT
  */

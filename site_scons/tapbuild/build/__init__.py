@@ -1,0 +1,1 @@
+"""What the SCons build needs: options, toolchains, the PE gate, dist/ upkeep."""

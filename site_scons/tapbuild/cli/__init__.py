@@ -1,0 +1,1 @@
+"""The command lines of the nox sessions (sign, package, release)."""

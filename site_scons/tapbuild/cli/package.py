@@ -1,0 +1,148 @@
+"""The packaging sessions' logic: `nox -s package`, `prepare-msm`, `package-msm`.
+
+Each ``*_main(argv, log)`` parses the session's arguments (``nox -s NAME -- ARGS``), does
+the work and returns what it wrote; bad arguments or inputs raise TapError (one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tapbuild.arch import ARCHES, parse_arches
+from tapbuild.errors import TapError
+from tapbuild.paths import ROOT
+from tapbuild.product.names import load_names
+from tapbuild.sign import options as signoptions
+from tapbuild.sign.signer import SignOptions
+
+Log = Callable[[str], None]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split()[1:])
+        raise TapError(f"{self.prog}: {message}; usage: {usage}")
+
+
+def _parser(prog: str, description: str) -> _Parser:
+    p = _Parser(prog=prog, description=description)
+    p.add_argument("--override", type=Path, help="a version override module (Python constants)")
+    return p
+
+
+def _arches(value: str) -> list[str]:
+    return [a.name for a in parse_arches(value, "--arch ")]
+
+
+def package_main(argv: Sequence[str], log: Log = print) -> Path:
+    """nox -s package [-- --dist DIR --out DIR --arch LIST --override FILE --no-timestamp ...]."""
+    from tapbuild.package import nsis
+
+    p = _parser("nox -s package --", "Build the NSIS installer from dist/.")
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder to package")
+    p.add_argument("--out", type=Path, default=ROOT, help="where the installer goes (top of tree)")
+    p.add_argument("--arch", default="all", help="architectures to carry (default: all)")
+    signoptions.add_proxy_argument(p)
+    signoptions.add_trust_arguments(p)
+    args = p.parse_args(list(argv))
+    names = load_names(args.override)
+    arches = _arches(args.arch)
+    log("[1/3] signing credentials")
+    sign = signing_hook(signoptions.output_options(args), log)
+    what = "signing and verifying the uninstaller and the installer" if sign else "unsigned"
+    log(f"[2/3] makensis: {names.installer_file} for {args.arch} from {args.dist} ({what})")
+    out = nsis.build(
+        names,
+        args.dist,
+        args.out,
+        ROOT / "build" / "package",
+        arches,
+        sign_command=sign,
+        log=log,
+    )
+    log(f"[3/3] wrote {out}")
+    return out
+
+
+def prepare_msm_main(argv: Sequence[str], log: Log = print) -> Path:
+    """nox -s prepare-msm -- --win7 DIR --win10 DIR [--dist DIR --override FILE]."""
+    from tapbuild.package import msmdist
+
+    p = _parser("nox -s prepare-msm --", "Build the dist/ layout MSM packaging consumes.")
+    p.add_argument("--win7", type=Path, required=True, help="the cross-signed (EV) dist/")
+    p.add_argument("--win10", type=Path, required=True, help="the attestation-signed dist/")
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ to write")
+    args = p.parse_args(list(argv))
+    names = load_names(args.override)
+    log(f"# MSM layout from {args.win7} (win7) and {args.win10} (win10) into {args.dist}")
+    backup = msmdist.prepare(args.win7, args.win10, args.dist, names, log=log)
+    if backup is not None:
+        log(f"previous dist kept as {backup}")
+    log(f"wrote {args.dist}")
+    return Path(args.dist)
+
+
+def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
+    """nox -s package-msm [-- --dist DIR --dll-dir DIR --out DIR --arch LIST --writer W]."""
+    import os
+
+    from tapbuild import atomic
+    from tapbuild.package import msm, msmwrite, wix
+
+    p = _parser("nox -s package-msm --", "Build the merge modules from the MSM dist/ layout.")
+    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the layout prepare-msm wrote")
+    p.add_argument(
+        "--dll-dir",
+        type=Path,
+        default=ROOT / "build" / "release",
+        help="where <arch>/installer/tapmsi.dll is (scons msica)",
+    )
+    p.add_argument("--out", type=Path, default=ROOT, help="where the modules go (top of tree)")
+    p.add_argument("--arch", default="all", help="architectures (default: all)")
+    p.add_argument(
+        "--writer",
+        choices=("wix", "msibuild"),
+        default="wix" if os.name == "nt" else "msibuild",
+        help="WiX (Windows) or msitools' msibuild (default off Windows)",
+    )
+    args = p.parse_args(list(argv))
+    names = load_names(args.override)
+    arches = _arches(args.arch)
+    out_dir = atomic.writable_dir(args.out.absolute(), f"--out {args.out}").resolve()
+    written = []
+    for arch in arches:
+        dll = args.dll_dir / arch / "installer" / "tapmsi.dll"
+        module = msm.describe(names, args.dist, dll, arch)
+        out = out_dir / names.msm_file(arch)
+        log(f"# {args.writer}: {out.name}")
+        if args.writer == "wix":
+            wix.build(module, out, ROOT / "build" / "package" / "wix")
+        else:
+            msmwrite.write(module, out)
+        log(f"wrote {out}")
+        written.append(out)
+    return written
+
+
+def signing_hook(options: SignOptions, log: Log) -> Callable[[Path], list[str]] | None:
+    """What makes the command makensis runs to sign the installer and the uninstaller (given
+    makensis's private folder, where a password is handed over), or None.
+
+    Signing belongs to tapbuild's signing modules: when their credentials are configured
+    (environment variables, never arguments), the command signs one file in place;
+    otherwise the installer is built unsigned.
+    """
+    from tapbuild.sign import credentials, hook
+
+    if not hook.configured():
+        log("signing credentials not set: installer and uninstaller stay unsigned")
+        return None
+    credentials.from_environment()  # a bad password or certificate: said now, not after makensis
+    log("signing installer and uninstaller")
+    return lambda private: hook.command(options, private)
+
+
+__all__ = ["ARCHES", "package_main", "package_msm_main", "prepare_msm_main", "signing_hook"]

@@ -1,0 +1,1 @@
+"""Lint, benchmarks and fuzzing: used by noxfile.py and the tests only."""

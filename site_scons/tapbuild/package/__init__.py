@@ -1,0 +1,1 @@
+"""The installer (NSIS) and the merge modules (MSM)."""

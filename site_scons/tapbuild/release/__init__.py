@@ -1,0 +1,1 @@
+"""Submission cabinets, attestation-signed drivers, installing on Windows."""

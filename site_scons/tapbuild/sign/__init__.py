@@ -1,0 +1,1 @@
+"""Catalogs, Authenticode signing, RFC 3161 timestamps and verification."""

@@ -67,13 +67,16 @@ def bench(session: nox.Session) -> None:
     buildbench.run(jobs, session.log)
 
 
-def _signing(session: nox.Session, command: str) -> None:
-    """Run one signing command of tapbuild.cli.sign with the session's arguments."""
-    from tapbuild.cli import sign as signcli
+def _cli(session: nox.Session, module: str, command: str) -> None:
+    """Run ``command`` of tapbuild.cli.<module> (sign, package, release: each has the same
+    ``main(command, argv, log)``) with the session's arguments; a TapError is one line."""
+    import importlib
+
     from tapbuild.errors import TapError
 
+    cli = importlib.import_module(f"tapbuild.cli.{module}")
     try:
-        signcli.main(command, session.posargs, session.log)
+        cli.main(command, session.posargs, session.log)
     except TapError as exc:
         session.error(str(exc))
 
@@ -81,96 +84,74 @@ def _signing(session: nox.Session, command: str) -> None:
 @nox.session(python=False, default=False)
 def catalog(session: nox.Session) -> None:
     """Unsigned <id>.cat per arch in dist/ (-- --os ARCH=LIST, --member-hash, --override)."""
-    _signing(session, "catalog")
+    _cli(session, "sign", "catalog")
 
 
 @nox.session(python=False, default=False)
 def sign(session: nox.Session) -> None:
     """Sign, timestamp and verify dist/ (-- --force|--append, --digest, --proxy, --backend)."""
-    _signing(session, "sign")
+    _cli(session, "sign", "sign")
 
 
 @nox.session(python=False, default=False)
 def timestamp(session: nox.Session) -> None:
     """Add RFC 3161 timestamps to signed but untimestamped files of dist/ (-- --proxy URL)."""
-    _signing(session, "timestamp")
+    _cli(session, "sign", "timestamp")
 
 
 @nox.session(python=False, default=False)
 def verify(session: nox.Session) -> None:
     """Verify dist/'s signatures, timestamps and catalogs (-- --ca FILE, --tsa-ca FILE)."""
-    _signing(session, "verify")
+    _cli(session, "sign", "verify")
 
 
 @nox.session(python=False, default=False)
 def testcert(session: nox.Session) -> None:
     """Self-signed code-signing certificate and PFX in testcert/ for test signing."""
-    _signing(session, "testcert")
-
-
-def _packaging(session: nox.Session, step: str) -> None:
-    """Run one of tapbuild.cli.package's ``*_main`` with the session's arguments."""
-    from tapbuild.cli import package as packaging
-    from tapbuild.errors import TapError
-
-    try:
-        getattr(packaging, f"{step}_main")(session.posargs, session.log)
-    except TapError as exc:
-        session.error(str(exc))
+    _cli(session, "sign", "testcert")
 
 
 @nox.session(python=False, default=False)
 def package(session: nox.Session) -> None:
     """NSIS installer <package>-<version>-I<build>.exe from dist/ (-- --dist, --arch, --override)."""
-    _packaging(session, "package")
+    _cli(session, "package", "package")
 
 
 @nox.session(name="prepare-msm", python=False, default=False)
 def prepare_msm(session: nox.Session) -> None:
     """dist/ for MSM packaging from two signed dists (-- --win7 DIR --win10 DIR)."""
-    _packaging(session, "prepare_msm")
+    _cli(session, "package", "prepare-msm")
 
 
 @nox.session(name="package-msm", python=False, default=False)
 def package_msm(session: nox.Session) -> None:
     """Merge modules <package>-<version>-<arch>.msm from the prepare-msm layout (-- --arch, ...)."""
     _scons(session, "-Q", "msica")
-    _packaging(session, "package_msm")
-
-
-def _release(session: nox.Session, command: str) -> None:
-    """Run one command of tapbuild.cli.release with the session's arguments."""
-    from tapbuild.cli import release
-    from tapbuild.errors import TapError
-
-    try:
-        release.main(command, session.posargs, session.log)
-    except TapError as exc:
-        session.error(str(exc))
+    _cli(session, "package", "package-msm")
 
 
 @nox.session(python=False, default=False)
 def submission(session: nox.Session) -> None:
     """Attestation submission cabinets <name>-<arch>.cab from dist/, signed when set up."""
-    _release(session, "submission")
+    _cli(session, "release", "submission")
 
 
 @nox.session(python=False, default=False)
 def extract(session: nox.Session) -> None:
     """Overlay attestation-signed zips' drivers/ onto dist/, keeping dist.<time> (-- ZIP...)."""
-    _release(session, "extract")
+    _cli(session, "release", "extract")
 
 
 @nox.session(name="sign-file", python=False, default=False)
 def sign_file(session: nox.Session) -> None:
     """Sign, timestamp and verify any files, skipping signed ones (-- FILE...)."""
-    _signing(session, "sign-file")
+    _cli(session, "sign", "sign-file")
 
 
 @nox.session(python=False, default=False)
 def devinstall(session: nox.Session) -> None:
     """Windows: replace the installed driver with dist/'s and check its version."""
-    _release(session, "devinstall")
+    _cli(session, "release", "devinstall")
 
 
 @nox.session(python=False, default=False)

@@ -145,4 +145,28 @@ def signing_hook(options: SignOptions, log: Log) -> Callable[[Path], list[str]] 
     return lambda private: hook.command(options, private)
 
 
-__all__ = ["ARCHES", "package_main", "package_msm_main", "prepare_msm_main", "signing_hook"]
+COMMANDS = ("package", "prepare-msm", "package-msm")
+
+
+def main(command: str, argv: Sequence[str], log: Log = print) -> None:
+    """Run one packaging command, as tapbuild.cli.sign and tapbuild.cli.release run theirs;
+    raises TapError (one line) on any failure."""
+    steps: dict[str, Callable[[Sequence[str], Log], object]] = {
+        "package": package_main,
+        "prepare-msm": prepare_msm_main,
+        "package-msm": package_msm_main,
+    }
+    if command not in steps:
+        raise TapError(f"unknown packaging command {command!r}; accepted: {', '.join(COMMANDS)}")
+    steps[command](argv, log)
+
+
+__all__ = [
+    "ARCHES",
+    "COMMANDS",
+    "main",
+    "package_main",
+    "package_msm_main",
+    "prepare_msm_main",
+    "signing_hook",
+]

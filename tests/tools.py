@@ -27,6 +27,7 @@ def _wine32() -> bool:
     if shutil.which("wine") is None:
         return False
     from tapbuild.build import zig
+    from wine import Wine
 
     with tempfile.TemporaryDirectory(prefix="tapwine32-") as tmp:
         src, exe = Path(tmp, "probe.c"), Path(tmp, "probe.exe")
@@ -35,16 +36,11 @@ def _wine32() -> bool:
             [*zig.command(), "cc", "-target", "x86-windows-gnu", "-o", str(exe), str(src)],
             check=True, capture_output=True, timeout=300,
         )  # fmt: skip
-        env = {**os.environ, "WINEPREFIX": str(Path(tmp, "prefix")), "WINEDEBUG": "-all"}
-        env["WINEDLLOVERRIDES"] = "mscoree,mshtml="
-        env.pop("DISPLAY", None)
+        wine = Wine(Path(tmp, "prefix"))  # the suite's own prefix set-up (tests/wine.py)
         try:
-            code = subprocess.run(
-                ["wine", str(exe)], env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False,
-            ).returncode  # fmt: skip
+            code, _, _ = wine.run([str(exe)], timeout=300)
         finally:
-            subprocess.run(["wineserver", "-k"], env=env, capture_output=True, check=False)
+            wine.stop()
         return code == 42
 
 

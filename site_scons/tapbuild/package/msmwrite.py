@@ -56,6 +56,17 @@ def _int(
     return Column(name, f"{'I' if nullable else 'i'}{width}", key, None, lo, hi)
 
 
+def _sequence(table: str) -> list[Column]:
+    """The columns of a module sequence table (BaseAction names an action of the same table)."""
+    return [
+        _id("Action", key=True, width=64),
+        _int("Sequence", -4, 32767, nullable=True),
+        _id("BaseAction", nullable=True, table=table, width=64),
+        _int("After", 0, 1, nullable=True),
+        Column("Condition", "S255", category="Condition"),
+    ]
+
+
 SCHEMA: dict[str, list[Column]] = {
     "Directory": [
         _id("Directory", key=True),
@@ -97,21 +108,9 @@ SCHEMA: dict[str, list[Column]] = {
         _id("ModuleID", key=True, table="ModuleSignature"),
         _int("Language", 0, 32767, key=True),
     ],
-    "ModuleInstallExecuteSequence": [
-        _id("Action", key=True, width=64),
-        _int("Sequence", -4, 32767, nullable=True),
-        _id("BaseAction", nullable=True, table="ModuleInstallExecuteSequence", width=64),
-        _int("After", 0, 1, nullable=True),
-        Column("Condition", "S255", category="Condition"),
-    ],
+    "ModuleInstallExecuteSequence": _sequence("ModuleInstallExecuteSequence"),
     # i386 only: the refusal on 64-bit Windows (msm.describe) in the UI sequence too.
-    "ModuleInstallUISequence": [
-        _id("Action", key=True, width=64),
-        _int("Sequence", -4, 32767, nullable=True),
-        _id("BaseAction", nullable=True, table="ModuleInstallUISequence", width=64),
-        _int("After", 0, 1, nullable=True),
-        Column("Condition", "S255", category="Condition"),
-    ],
+    "ModuleInstallUISequence": _sequence("ModuleInstallUISequence"),
     # The module's own table, read by MsiEvaluate (installer/msica/msica.c).
     "TapDriver": [
         _id("TapDriver", key=True),

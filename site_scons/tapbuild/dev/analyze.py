@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +36,7 @@ from pathlib import Path
 
 from tapbuild.arch import ARCHES
 from tapbuild.build import zig
+from tapbuild.dev.lint import pinned_tool
 from tapbuild.errors import TapError
 from tapbuild.paths import ROOT
 
@@ -80,15 +80,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message} [{self.check}]"
-
-
-def clang_tidy() -> str:
-    """The pinned clang-tidy from PyPI (the `test` extra), else one on PATH."""
-    here = Path(sys.executable).parent / "clang-tidy"
-    found = str(here) if here.is_file() else shutil.which("clang-tidy")
-    if not found:
-        raise TapError("clang-tidy not found; install the test extra: pip install -e '.[test]'")
-    return found
 
 
 def compile_database(config: str, root: Path = ROOT) -> Path:
@@ -182,7 +173,7 @@ def tidy_command(unit: Unit, root: Path = ROOT) -> list[str]:
     project's own headers count, those in zig's (system) headers do not."""
     header_filter = re.escape(str(root)) + "/(" + "|".join(map(re.escape, TREES)) + ")/"
     return [
-        clang_tidy(),
+        pinned_tool("clang-tidy"),  # the PyPI wheel of the test extra
         f"--config-file={root / '.clang-tidy'}",
         f"--header-filter={header_filter}",
         "--quiet",

@@ -17,6 +17,12 @@ from pathlib import Path
 
 TIMEOUT = 180
 
+# What wine's start.exe prints when wine's loader could not start the image and fell back to
+# opening it as a document ("wine foo.exe" -> "start /exec foo.exe"). Our programs never print it.
+NOT_STARTED = (
+    b"Application could not be started, or no application associated with the specified file."
+)
+
 
 class Wine:
     """A throwaway wine prefix (created on first use) with a persistent wineserver.
@@ -83,15 +89,23 @@ class Wine:
         failed run with no output at all never reached the program (wine itself failed to start
         it: seen once in about 200 runs on a loaded machine, exit 1, nothing printed). Such a
         run is repeated, at most twice, and each repetition is reported on stderr.
+
+        Any program is run again the same way when wine's loader could not start it and
+        handed it to start.exe instead (seen once in CI on a loaded machine, right after a
+        new prefix's first installer run: start.exe's "ShellExecuteEx failed: Internal error").
         """
         for attempt in range(3):
             code, out, err = self._run_once(argv, stdin, cwd, timeout)
-            if not (speaks_first and code != 0 and not out and not err) or attempt == 2:
+            silent = speaks_first and code != 0 and not out and not err
+            not_started = code != 0 and out.startswith(NOT_STARTED)
+            if not (silent or not_started) or attempt == 2:
                 return code, out, err
+            why = out.decode("utf-8", "replace").strip() if not_started else "no output"
             print(  # past pytest's capture: the CI log shows every repeated run
-                f"\nwine {argv[0]}: exit {code} before the program printed anything; run again",
+                f"\nwine {argv[0]}: exit {code} before the program ran ({why!r}); run again",
                 file=sys.__stderr__, flush=True,
             )  # fmt: skip
+            time.sleep(1)
         raise AssertionError("unreachable")
 
     def _run_once(

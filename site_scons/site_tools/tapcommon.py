@@ -1,10 +1,26 @@
-"""SCons Tool shared by every toolchain: the project's builders and pseudo-builders.
+"""SCons Tool shared by every toolchain: the project's Builders and pseudo-builders.
 
-A toolchain Tool (zig, ewdk, wdk) sets the compiler and linker command lines
-(``$TAP_KLINKCOM`` for kernel images, ``$TAP_PLINKCOM`` for console programs,
-``$TAP_DLINKCOM`` for DLLs, ``$TAP_RCCOM``) and the flags per kind of binary
-(``TAP_KERNEL_CCFLAGS``, ``TAP_USER_CCFLAGS``, ...). This Tool turns them into pseudo-builders
-that SConscripts use as a description:
+A toolchain Tool (zig, ewdk, wdk) sets the programs and flags, in the variables SCons's own
+Tools use for the same jobs (``CC``, ``CCFLAGS``, ``LIBS``, ``LIBPATH``, ``LIBDIRPREFIX`` ...) and
+in these, which a user or an SConscript can ``Append`` to:
+
+    TAP_LINK, TAP_LINKFLAGS            the linker and the flags of every image
+    TAP_KLINK(FLAGS)                   kernel images      (default: $TAP_LINK, $TAP_LINKFLAGS)
+    TAP_PLINK(FLAGS)                   console programs   (its entry: $TAP_ENTRY)
+    TAP_DLINK(FLAGS)                   DLLs               (its exports: $TAP_DEFFILE)
+    TAP_KITLIBPATH                     library folders of a Windows kit, outside the tree
+    TAP_RCCOM, TAP_IMPLIBCOM           version resources; import libraries (toolchains whose
+                                       TAP_LIBS_FROM_TABLE is set make them from the tables)
+    TAP_{KERNEL,USER}_{CCFLAGS,CPPDEFINES,CPPPATH,LIBS}   per kind of code
+    TAP_PROGRAM_CCFLAGS, TAP_DLL_CCFLAGS                  user-mode runtime flags
+    TAP_KERNEL_RUNTIME                 sources the toolchain's kernel runtime needs (zig: krt.c)
+    TAP_CRTLINKCOM                     a test program with the toolchain's C runtime (zig only)
+
+The link command lines are composed here, once (``$TAP_KLINKCOM``: ``$TAP_KLINK $TAP_KLINKFLAGS
+/OUT:$TARGET /PDB:... $SOURCES $_LIBDIRFLAGS ... $_LIBFLAGS``); their short lines are the
+``$…COMSTR`` variables of tapbuild.build.shortlines. The Builders (``TapKernelImage``,
+``TapProgramImage``, ``TapDllImage``, ``TapCrtProgram``, ``TapResource``, ``TapImportLib``) get
+their ``.pdb`` from an emitter. SConscripts use the pseudo-builders, as a description:
 
     env.KernelDriver("tap0901", ["driver.c", ...], imports="imports.py", description="...")
     env.ConsoleProgram("tapinstall", [...], imports="imports.py", description="...")
@@ -23,29 +39,31 @@ from typing import Any
 import SCons.Action
 import SCons.Builder
 import SCons.Errors
-import SCons.Node.FS
 from tapbuild import atomic
 from tapbuild.build import imports as importtable
-from tapbuild.build import mingwdefs, msvc, pecheck
+from tapbuild.build import mingwdefs, msvc, pecheck, shortlines
 from tapbuild.errors import TapError
 from tapbuild.product import inf, resource
 
 Env = Any  # SCons.Environment.Environment; SCons ships no type information
 
+# Kit library folders are plain flags, as the kit's include folders are: outside the tree, not
+# nodes (``$_LIBDIRFLAGS`` would make nodes of them), but part of the build signature.
+_KITLIBDIRFLAGS = "${_concat(LIBDIRPREFIX, TAP_KITLIBPATH, LIBDIRSUFFIX, __env__)}"
+_LINK_TAIL = (
+    "/OUT:$TARGET /PDB:${TARGETS[1]} $SOURCES $_LIBDIRFLAGS $_TAP_KITLIBDIRFLAGS $_LIBFLAGS"
+)
+LINK_COMMANDS = {
+    "TAP_KLINKCOM": f"$TAP_KLINK $TAP_KLINKFLAGS {_LINK_TAIL}",
+    "TAP_PLINKCOM": f"$TAP_PLINK $TAP_PLINKFLAGS {_LINK_TAIL}",
+    "TAP_DLINKCOM": f"$TAP_DLINK $TAP_DLINKFLAGS {_LINK_TAIL}",
+}
 
-def _short(env: Env, label: str, what: str) -> str | None:
-    """One short line per step (``CC     amd64  driver/adapter.c``) unless verbose=1."""
-    if env.get("TAP_VERBOSE"):
-        return None
-    return f"${{TAP_PROGRESS}}{label:<6} $TAPARCH  {what}"
 
-
-def _action(env: Env, act: Any, label: str, what: str, **kw: Any) -> SCons.Action.Action:
-    """An Action that prints its short line, or (verbose=1) its full command line."""
-    short = _short(env, label, what)
-    if short is None and not isinstance(act, str):
-        short = f"{label.lower()} {what}"
-    return SCons.Action.Action(act, short, **kw) if short else SCons.Action.Action(act, **kw)
+def _pdb_emitter(target: list[Any], source: list[Any], env: Env) -> tuple[list[Any], list[Any]]:
+    """An image's program database, beside it: ``tap0901.sys`` -> ``tap0901.pdb``."""
+    image = target[0]
+    return [image, image.dir.File(Path(image.name).stem + ".pdb")], source
 
 
 def _table(env: Env, imports: str) -> tuple[Path, list[importtable.Import]]:
@@ -84,10 +102,7 @@ def _import_libraries(env: Env, table: list[importtable.Import], name: str) -> l
     for dll in importtable.dlls(table, arch):
         stem = f"{name}-{Path(dll).stem.lower()}"
         text = importtable.def_text(table, arch, dll)
-        deffile = env.GeneratedFile(f"{stem}.def", text)
-        libs += env.Command(
-            f"{stem}.lib", deffile, _action(env, "$TAP_IMPLIBCOM", "IMPLIB", "$TARGET")
-        )
+        libs += env.TapImportLib(f"{stem}.lib", env.GeneratedFile(f"{stem}.def", text))
     return libs
 
 
@@ -100,53 +115,54 @@ def _version_res(env: Env, filename: str, kind: str, description: str) -> list[A
         debug=env["TAP_CONFIG"] == "debug",
     )
     stem = Path(filename).stem
-    rc = env.GeneratedFile(f"{stem}-version.rc", text)
-    res: list[Any] = env.Command(
-        f"{stem}-version.res", rc, _action(env, "$TAP_RCCOM", "RC", "$TARGET")
+    res: list[Any] = env.TapResource(
+        f"{stem}-version.res", env.GeneratedFile(f"{stem}-version.rc", text)
     )
     return res
+
+
+# kind -> (Builder, flags prefix of the kind of code, extra compile flags of the kind)
+_KINDS = {
+    "driver": ("TapKernelImage", "KERNEL", None),
+    "program": ("TapProgramImage", "USER", "TAP_PROGRAM_CCFLAGS"),
+    "dll": ("TapDllImage", "USER", "TAP_DLL_CCFLAGS"),
+}
 
 
 def _image(
     env: Env,
     *,
     name: str,
-    suffix: str,
     kind: str,
     sources: list[Any],
     imports: str,
     description: str,
-    flags_prefix: str,
-    linkcom: str,
-    extra_sources: list[Any] | None = None,
     **overrides: Any,
 ) -> list[Any]:
+    builder, code, extra = _KINDS[kind]
     arch = env["TAP_ARCH"]
     table_path, full_table = _table(env, imports)
     table = importtable.for_toolchain(full_table, env["TAP_TOOLCHAIN"])
     benv = env.Clone(**overrides)
     benv.Append(
-        CCFLAGS=benv[f"TAP_{flags_prefix}_CCFLAGS"],
-        CPPDEFINES=benv[f"TAP_{flags_prefix}_CPPDEFINES"],
-        CPPPATH=benv[f"TAP_{flags_prefix}_CPPPATH"],
+        CCFLAGS=benv[f"TAP_{code}_CCFLAGS"] + (benv[extra] if extra else []),
+        CPPDEFINES=benv[f"TAP_{code}_CPPDEFINES"],
+        CPPPATH=benv[f"TAP_{code}_CPPPATH"],
+        TAP_KITLIBPATH=benv[f"TAP_{code}_KITLIBPATH"],
+        LIBS=benv[f"TAP_{code}_LIBS"],
     )
     objects = [benv.Object(s) for s in benv.Flatten(sources)]
     # Headers a toolchain generates (zig's patched ddk overlay) come before any compile.
-    benv.Depends(objects, benv.get(f"TAP_{flags_prefix}_DEPENDS", []))
+    benv.Depends(objects, benv.get(f"TAP_{code}_DEPENDS", []))
     if benv.get("TAP_LIBS_FROM_TABLE"):
         libs = _import_libraries(benv, table, name)
-    else:
+    else:  # the kit's import libraries, after the toolchain's own
         libs = []
-        benv["TAP_TABLE_LIBS"] = msvc.table_libs(importtable.dlls(table, arch))
-    res = _version_res(benv, f"{name}{suffix}", kind, description)
-    filename = f"{name}{suffix}"
-    targets: list[Any] = benv.Command(
-        [filename, f"{name}.pdb"],
-        objects + res + libs + (extra_sources or []),
-        [
-            _action(benv, linkcom, "LINK", "$TARGET"),
-            _action(benv, _pe_gate(kind), "PECHK", "$TARGET", varlist=["TAP_GATE_SIG"]),
-        ],
+        benv.Append(LIBS=msvc.table_libs(importtable.dlls(table, arch)))
+    res = _version_res(benv, f"{name}{benv[f'TAP_{kind.upper()}SUFFIX']}", kind, description)
+    targets: list[Any] = getattr(benv, builder)(
+        name,
+        objects + res + libs,
         TAP_GATE_TABLE=table,
         TAP_GATE_SIG=_table_signature(table, arch),
     )
@@ -159,9 +175,8 @@ def KernelDriver(
 ) -> list[Any]:
     """A kernel-mode driver image ``<name>.sys`` (+ ``.pdb``)."""
     return _image(
-        env, name=name, suffix=".sys", kind="driver", sources=sources, imports=imports,
-        description=description, flags_prefix="KERNEL", linkcom="$TAP_KLINKCOM",
-    )  # fmt: skip
+        env, name=name, kind="driver", sources=sources, imports=imports, description=description
+    )
 
 
 def ConsoleProgram(
@@ -169,8 +184,8 @@ def ConsoleProgram(
 ) -> list[Any]:
     """A console program ``<name>.exe`` (+ ``.pdb``) with no C runtime: ``entry`` is its entry point."""
     return _image(
-        env, name=name, suffix=".exe", kind="program", sources=sources, imports=imports,
-        description=description, flags_prefix="USER", linkcom="$TAP_PLINKCOM", TAP_ENTRY=entry,
+        env, name=name, kind="program", sources=sources, imports=imports,
+        description=description, TAP_ENTRY=entry,
     )  # fmt: skip
 
 
@@ -179,9 +194,8 @@ def InstallerDll(
 ) -> list[Any]:
     """A DLL ``<name>.dll`` (+ ``.pdb``) with no C runtime, exports from ``deffile``."""
     return _image(
-        env, name=name, suffix=".dll", kind="dll", sources=sources, imports=imports,
-        description=description, flags_prefix="USER", linkcom="$TAP_DLINKCOM",
-        TAP_DEFFILE=env.File(deffile),
+        env, name=name, kind="dll", sources=sources, imports=imports,
+        description=description, TAP_DEFFILE=env.File(deffile),
     )  # fmt: skip
 
 
@@ -193,9 +207,7 @@ def _generated_file_action(target: list[Any], source: list[Any], env: Env) -> in
 def GeneratedFile(env: Env, target: str, text: str) -> list[Any]:
     """A file whose whole content is ``text``; rewritten only when the text changes. A header
     also joins the alias ``headers`` (what `scons compiledb` generates besides the database)."""
-    nodes: list[Any] = env.Command(
-        target, env.Value(text), _action(env, _generated_file_action, "GEN", "$TARGET")
-    )
+    nodes: list[Any] = env.TapGenerated(target, env.Value(text))
     if target.endswith(".h"):
         env.Alias("headers", nodes)
     return nodes
@@ -217,23 +229,69 @@ def InfFile(env: Env, target: str, template: str) -> list[Any]:
     product = env["TAP_PRODUCT"]
     used = inf.used_fields(Path(env.File(template).srcnode().abspath).read_text(encoding="utf-8"))
     signature = env.Value(repr([(n, getattr(product, n)) for n in used]))
-    nodes: list[Any] = env.Command(
-        target, [template, signature], _action(env, _inf_action, "INF", "$TARGET")
-    )
+    nodes: list[Any] = env.TapInf(target, [template, signature])
     return nodes
 
 
+def _link_builder(com: str, kind: str, suffix: str) -> Any:
+    """An image Builder: link, then the PE gate; the .pdb from the emitter."""
+    return SCons.Builder.Builder(
+        action=[
+            SCons.Action.Action(f"${com}", f"${com}STR"),
+            SCons.Action.Action(_pe_gate(kind), "$TAP_PECHKCOMSTR", varlist=["TAP_GATE_SIG"]),
+        ],
+        emitter=_pdb_emitter,
+        suffix=suffix,
+    )
+
+
 def generate(env: Env) -> None:
+    for name, command in LINK_COMMANDS.items():
+        env.SetDefault(**{name: command})
+    env["_TAP_KITLIBDIRFLAGS"] = _KITLIBDIRFLAGS
+    # Both linkers (link.exe, lld-link) spell library folders and names as mslink does.
+    env.Replace(LIBDIRPREFIX="/LIBPATH:", LIBDIRSUFFIX="", LIBLINKPREFIX="", LIBLINKSUFFIX=".lib")
+    env.SetDefault(
+        TAP_KLINK="$TAP_LINK", TAP_PLINK="$TAP_LINK", TAP_DLINK="$TAP_LINK",
+        TAP_DRIVERSUFFIX=".sys", TAP_PROGRAMSUFFIX=".exe", TAP_DLLSUFFIX=".dll",
+        TAP_KERNEL_RUNTIME=[], TAP_KERNEL_LIBS=[], TAP_USER_LIBS=[],
+        TAP_KERNEL_KITLIBPATH=[], TAP_USER_KITLIBPATH=[], TAP_KITLIBPATH=[],
+        TAP_PROGRAM_CCFLAGS=[], TAP_DLL_CCFLAGS=[],
+    )  # fmt: skip
+    env.Append(
+        BUILDERS={
+            "TapKernelImage": _link_builder("TAP_KLINKCOM", "driver", "$TAP_DRIVERSUFFIX"),
+            "TapProgramImage": _link_builder("TAP_PLINKCOM", "program", "$TAP_PROGRAMSUFFIX"),
+            "TapDllImage": _link_builder("TAP_DLINKCOM", "dll", "$TAP_DLLSUFFIX"),
+            "TapCrtProgram": SCons.Builder.Builder(
+                action=SCons.Action.Action("$TAP_CRTLINKCOM", "$TAP_CRTLINKCOMSTR"),
+                emitter=_pdb_emitter,
+                suffix=".exe",
+            ),
+            "TapResource": SCons.Builder.Builder(
+                action=SCons.Action.Action("$TAP_RCCOM", "$TAP_RCCOMSTR"),
+                suffix=".res",
+                src_suffix=".rc",
+            ),
+            "TapImportLib": SCons.Builder.Builder(
+                action=SCons.Action.Action("$TAP_IMPLIBCOM", "$TAP_IMPLIBCOMSTR"),
+                suffix=".lib",
+                src_suffix=".def",
+            ),
+            "TapGenerated": SCons.Builder.Builder(
+                action=SCons.Action.Action(_generated_file_action, "$TAP_GENCOMSTR")
+            ),
+            "TapInf": SCons.Builder.Builder(
+                action=SCons.Action.Action(_inf_action, "$TAP_INFCOMSTR")
+            ),
+        }
+    )
     env.AddMethod(GeneratedFile)
     env.AddMethod(KernelDriver)
     env.AddMethod(ConsoleProgram)
     env.AddMethod(InstallerDll)
     env.AddMethod(InfFile)
-    if not env.get("TAP_VERBOSE"):
-        env.Replace(
-            CCCOMSTR=_short(env, "CC", "$SOURCE"),
-            INSTALLSTR=_short(env, "DIST", "$TARGET"),
-        )
+    env.Replace(**shortlines.comstrs(env["TAP_VERBOSE"]))
 
 
 def exists(env: Env) -> bool:

@@ -47,9 +47,8 @@ def _overlay(env: Env) -> list[Any]:
     ddk = zig.mingw_include() / "ddk"
     sources = [str(ddk / name) for name in ddkpatch.EDITS]
     sources += [str(ddkpatch.ARCH_HEADER_SOURCE), str(Path(ddkpatch.__file__))]
-    short = None if env.get("TAP_VERBOSE") else "${TAP_PROGRESS}DDK    all    build/zig-ddk"
-    action = SCons.Action.Action(_write_overlay, short or "write_overlay build/zig-ddk")
-    nodes: list[Any] = env.Command(targets, sources, action)
+    action = SCons.Action.Action(_write_overlay, "$TAP_DDKCOMSTR")
+    nodes: list[Any] = env.Command(targets, sources, action, TAPARCH="all  ")
     env.Alias("headers", nodes)  # generated headers: `scons compiledb` makes them too
     return nodes
 
@@ -107,34 +106,47 @@ def generate(env: Env) -> None:
     env["TAP_KERNEL_CCFLAGS"] = zig.kernel_flags(arch)
     env["TAP_KERNEL_CPPDEFINES"] = env["TAP_DRIVER_CPPDEFINES"]
     env["TAP_KERNEL_CPPPATH"] = [overlay, str(ddk)]
-    env["TAP_USER_CCFLAGS"] = ["-std=gnu11", "-fno-stack-protector", "-ffreestanding"]
+    env["TAP_KERNEL_RUNTIME"] = ["krt.c"]  # driver/krt.c: what the WDK's libraries give
+    env["TAP_USER_CCFLAGS"] = ["-std=gnu11", "-ffreestanding"]
     env["TAP_USER_CPPDEFINES"] = ["UNICODE", "_UNICODE", "WIN32_LEAN_AND_MEAN"]
     env["TAP_USER_CPPPATH"] = []
+    # A program's own runtime (tapinstall's win_rt.c) provides the stack protector's guard,
+    # seeded at start-up, and its handler. Without stack probes (-mno-stack-arg-probe) no frame
+    # may reach past the one guard page below the stack: -Werror makes a frame over 3 KiB a
+    # build failure. A DLL (tapmsi.dll) has no such runtime.
+    env["TAP_PROGRAM_CCFLAGS"] = ["-fstack-protector-strong", "-Wframe-larger-than=3072"]
+    env["TAP_DLL_CCFLAGS"] = ["-fno-stack-protector"]
 
     env["TAP_LIBS_FROM_TABLE"] = True
-    kill_at = " -k" if arch.name == "i386" else ""
-    env["TAP_IMPLIBCOM"] = f"$ZIG dlltool -m {arch.dlltool_machine}{kill_at} -d $SOURCE -l $TARGET"
-    env["TAP_RCCOM"] = "$ZIG rc /nologo /:no-preprocess /:auto-includes none /fo $TARGET -- $SOURCE"
+    env["TAP_IMPLIB"] = "$ZIG dlltool"
+    env["TAP_IMPLIBFLAGS"] = ["-m", arch.dlltool_machine] + (["-k"] if arch.name == "i386" else [])
+    env["TAP_IMPLIBCOM"] = "$TAP_IMPLIB $TAP_IMPLIBFLAGS -d $SOURCE -l $TARGET"
+    env["TAP_RC"] = "$ZIG rc"
+    env["TAP_RCFLAGS"] = ["/nologo", "/:no-preprocess", "/:auto-includes", "none"]
+    env["TAP_RCCOM"] = "$TAP_RC $TAP_RCFLAGS /fo $TARGET -- $SOURCE"
 
     major, minor = arch.min_windows
-    common = (
-        f"$ZIG lld-link /nologo /machine:{arch.lld_machine} /nodefaultlib /dynamicbase /nxcompat "
-        "/release /Brepro /opt:ref /opt:icf /incremental:no /debug:full /debug:nodwarf "
-        "/pdb:${TARGETS[1]} /pdbaltpath:%_PDB% /pdbsourcepath:/tap"
-    )
-    env["TAP_KLINKCOM"] = (
-        f"{common} /driver /subsystem:native,{major}.{minor:02d} /entry:GsDriverEntry "
-        f"/base:0x{arch.image_base:X} /tsaware:no /out:$TARGET $SOURCES"
-    )
-    high_entropy = " /highentropyva" if arch.name != "i386" else ""
-    env["TAP_PLINKCOM"] = (
-        f"{common} /subsystem:console,{major}.{minor:02d} /entry:$TAP_ENTRY{high_entropy} "
-        "/out:$TARGET $SOURCES"
-    )
-    env["TAP_DLINKCOM"] = (
-        f"{common} /dll /subsystem:windows,{major}.{minor:02d} /noentry{high_entropy} "
-        "/def:$TAP_DEFFILE /out:$TARGET $SOURCES"
-    )
+    env["TAP_LINK"] = "$ZIG lld-link"
+    env["TAP_LINKFLAGS"] = [
+        "/nologo", f"/machine:{arch.lld_machine}", "/nodefaultlib", "/dynamicbase", "/nxcompat",
+        "/release", "/Brepro", "/opt:ref", "/opt:icf", "/incremental:no", "/debug:full",
+        "/debug:nodwarf", "/pdbaltpath:%_PDB%", "/pdbsourcepath:/tap",
+    ]  # fmt: skip
+    env["TAP_KLINKFLAGS"] = [
+        "$TAP_LINKFLAGS", "/driver", f"/subsystem:native,{major}.{minor:02d}",
+        "/entry:GsDriverEntry", f"/base:0x{arch.image_base:X}", "/tsaware:no",
+    ]  # fmt: skip
+    high_entropy = ["/highentropyva"] if arch.name != "i386" else []
+    env["TAP_PLINKFLAGS"] = [
+        "$TAP_LINKFLAGS", f"/subsystem:console,{major}.{minor:02d}", "/entry:$TAP_ENTRY",
+        *high_entropy,
+    ]  # fmt: skip
+    env["TAP_DLINKFLAGS"] = [
+        "$TAP_LINKFLAGS", "/dll", f"/subsystem:windows,{major}.{minor:02d}", "/noentry",
+        *high_entropy, "/def:$TAP_DEFFILE",
+    ]  # fmt: skip
+    # A test program with the C runtime of zig's mingw-w64 (the driver simulator).
+    env["TAP_CRTLINKCOM"] = "$CC -g -o $TARGET $SOURCES $TAP_CRTLINKFLAGS"
 
 
 def exists(env: Env) -> bool:

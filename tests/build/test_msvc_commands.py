@@ -232,13 +232,14 @@ def test_driver_commands(
     assert "ntoskrnl.lib" in libs and "ndis.lib" in libs
     # i386: the kit's memcmp.lib before the import libraries (Windows 7 x86's ntoskrnl does not
     # export memcmp); /GS: the bug-check library for Windows 7 targets, __fastfail from 8 on.
+    # The static libraries ($TAP_KERNEL_LIBS) come first, then the table's ($LIBS, in order).
     static = ["memcmp.lib"] if arch == "i386" else []
     gs = "BufferOverflowFastFailK.lib" if arch == "arm64" else "BufferOverflowK.lib"
     assert link[-len(libs) - len(static) - 2 :] == [
         f'"/LIBPATH:{KIT}Lib\\{VERSION}\\km\\{LIB_ARCH[arch]}"',
         *static,
-        *libs,
         gs,
+        *libs,
     ]
     others = {"memcmp.lib", "BufferOverflowK.lib", "BufferOverflowFastFailK.lib"} - {gs, *static}
     assert not others & set(link)
@@ -343,7 +344,7 @@ def test_wdk_outside_developer_prompt(tree: Path) -> None:
     )
 
 
-# ---- a Developer Command Prompt targets one arch -------------------------------------------
+# ---- a Developer Command Prompt targets one arch; SCons's msvc Tool sets up the others -------
 
 
 @pytest.fixture(scope="module")
@@ -364,55 +365,88 @@ def refused(tree: Path, env: dict[str, str], *args: str) -> str:
     return errors[-1].removeprefix("scons: *** ")
 
 
-@pytest.mark.parametrize(
-    ("target", "arch", "here"),
-    [
-        ("x64", "i386", "amd64"),
-        ("x64", "arm64", "amd64"),
-        ("x86", "amd64", "i386"),
-        ("x86", "arm64", "i386"),
-        ("arm64", "i386", "arm64"),
-        ("arm64", "amd64", "arm64"),
-    ],
-)
-def test_wdk_refuses_an_arch_the_prompt_does_not_target(
-    prompt_tree: Path, target: str, arch: str, here: str
-) -> None:
+TOOLSET = "14.38.33130"  # a Visual Studio 2022 prompt's VCToolsVersion
+
+
+def tools_prompt(target: str) -> dict[str, str]:
+    return {**prompt(target), "VCTOOLSVERSION": TOOLSET}
+
+
+def scons_setup_failed(arch: str) -> tuple[str, str]:
+    """The start and end of the one line when SCons's msvc Tool finds no Visual Studio for
+    ``arch`` (none here: it runs for real and fails as on a Windows machine without them)."""
+    start = (
+        f"toolchain=wdk: arch={arch}: SCons's msvc set-up (TARGET_ARCH={arch}, MSVC_VERSION=14.3, "
+        f"MSVC_TOOLSET_VERSION={TOOLSET}, MSVC_SDK_VERSION={VERSION}) failed: "
+    )
     msvc_name = ARCHES[arch].msvc
-    assert refused(prompt_tree, prompt(target), f"arch={arch}") == (
-        f"toolchain=wdk: arch={arch} needs an {msvc_name} Developer Command Prompt "
-        f"(VSCMD_ARG_TGT_ARCH={target} here); open one, build arch={here} here, "
-        "or use toolchain=ewdk"
+    end = (
+        f"; install Visual Studio's {msvc_name} build tools, build from an {msvc_name} "
+        "Developer Command Prompt, or use toolchain=ewdk"
     )
+    return start, end
 
 
-def test_wdk_all_arches_in_one_prompt_is_refused(prompt_tree: Path) -> None:
-    """The default arch=all in an x64 prompt: refused at the first other arch, nothing built."""
-    assert refused(prompt_tree, prompt("x64")) == (
-        "toolchain=wdk: arch=i386 needs an x86 Developer Command Prompt "
-        "(VSCMD_ARG_TGT_ARCH=x64 here); open one, build arch=amd64 here, or use toolchain=ewdk"
-    )
+@pytest.mark.parametrize(
+    ("target", "arch"),
+    [("x64", "i386"), ("x64", "arm64"), ("x86", "amd64"), ("arm64", "i386"), ("arm", "arm64")],
+)
+def test_wdk_sets_up_other_arches_with_scons_msvc_tool(
+    prompt_tree: Path, target: str, arch: str
+) -> None:
+    """An arch the prompt does not target goes to SCons's own msvc Tool (vcvarsall.bat with
+    TARGET_ARCH, pinned to the prompt's toolset and SDK). It runs here for real and finds no
+    Visual Studio: one line naming the set-up, nothing built. On Windows it succeeds: the
+    Windows workflow builds all three arches from one x64 prompt."""
+    start, end = scons_setup_failed(arch)
+    line = refused(prompt_tree, tools_prompt(target), f"arch={arch}")
+    assert line.startswith(start) and line.endswith(end), line
+    assert "not found" in line.removeprefix(start)
 
 
-def test_wdk_prompt_for_a_target_the_project_does_not_build(prompt_tree: Path) -> None:
-    assert refused(prompt_tree, prompt("arm"), "arch=arm64") == (
-        "toolchain=wdk: arch=arm64 needs an arm64 Developer Command Prompt "
-        "(VSCMD_ARG_TGT_ARCH=arm here); open one, or use toolchain=ewdk"
-    )
+def test_wdk_all_arches_from_one_prompt(prompt_tree: Path) -> None:
+    """The default arch=all in an x64 prompt: amd64 from the prompt itself, i386 and arm64
+    through SCons's msvc Tool; here the first of those (i386) finds no Visual Studio."""
+    start, end = scons_setup_failed("i386")
+    line = refused(prompt_tree, tools_prompt("x64"))
+    assert line.startswith(start) and line.endswith(end), line
+
+
+def test_cross_setup() -> None:
+    """The variables SCons's msvc Tool gets for an arch the prompt does not target."""
+    environ = {"VSCMD_ARG_TGT_ARCH": "x64", "VCToolsVersion": TOOLSET,
+               "WindowsSDKVersion": "10.0.26100.0\\"}  # fmt: skip
+    assert msvc.cross_setup(environ, ARCHES["amd64"]) is None  # the prompt's own target
+    for name in ("i386", "arm64"):
+        assert msvc.cross_setup(environ, ARCHES[name]) == {
+            "TARGET_ARCH": name,
+            "MSVC_NOTFOUND_POLICY": "error",
+            "MSVC_VERSION": "14.3",
+            "MSVC_TOOLSET_VERSION": TOOLSET,
+            "MSVC_SDK_VERSION": "10.0.26100.0",
+        }
+    # A prompt without VCToolsVersion (Visual Studio's own default toolset) or SDK version.
+    assert msvc.cross_setup({"VSCMD_ARG_TGT_ARCH": "x86"}, ARCHES["arm64"]) == {
+        "TARGET_ARCH": "arm64",
+        "MSVC_NOTFOUND_POLICY": "error",
+    }
+    keep = {"PATH": "C:\\VS\\bin", "Include": "x", "LIB": "y", "LibPath": "z", "TEMP": "t"}
+    assert msvc.without_target_paths(keep) == {"PATH": "C:\\VS\\bin", "TEMP": "t"}
 
 
 def test_wdk_prompt_without_target(prompt_tree: Path) -> None:
     assert refused(prompt_tree, prompt(None), "arch=amd64") == (
         "toolchain=wdk: no VSCMD_ARG_TGT_ARCH in the environment; run from a Visual Studio "
-        "2017 or later Developer Command Prompt for x64 (arch=amd64)"
+        "2017 or later Developer Command Prompt (for x64, or any: the other arches are set up "
+        "through SCons's msvc Tool)"
     )
 
 
 def test_prompt_target_names_are_case_blind() -> None:
     for arch in ARCHES.values():
-        msvc.check_prompt_target({"vscmd_arg_tgt_arch": arch.msvc.upper()}, arch)
-    with pytest.raises(msvc.TapError, match=r"arch=i386 needs an x86 Developer Command Prompt"):
-        msvc.check_prompt_target({"Vscmd_Arg_Tgt_Arch": "X64"}, ARCHES["i386"])
+        assert msvc.cross_setup({"vscmd_arg_tgt_arch": arch.msvc.upper()}, arch) is None
+    other = msvc.cross_setup({"Vscmd_Arg_Tgt_Arch": "X64"}, ARCHES["i386"])
+    assert other is not None and other["TARGET_ARCH"] == "i386"
 
 
 def test_ewdk_environment_needs_windows(tmp_path: Path) -> None:

@@ -289,7 +289,8 @@ def test_source_flags(toolchain: str, arch: str) -> None:
         if toolchain == "ewdk"
         else {"WindowsSdkDir": SDK, "WindowsSDKVersion": SDK_VERSION + "\\"}
     )
-    flags = devcon.source_flags({"TAP_ARCH": a, "TAP_TOOLCHAIN": toolchain, "ENV": environ})
+    root, version = msvc.kit_from_environment(environ, toolchain)  # as msvc.configure keeps it
+    flags = devcon.source_flags({"TAP_ARCH": a, "TAP_KIT_ROOT": root, "TAP_KIT_VERSION": version})
     lib = {"i386": "x86", "amd64": "x64", "arm64": "arm64"}[arch]
     link = flags["TAP_DEVCON_LINKCOM"]
     assert link.startswith(f"link /nologo /MACHINE:{a.msvc.upper()} ")

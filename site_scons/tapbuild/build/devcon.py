@@ -176,15 +176,12 @@ def _copy_action(target: list[Any], source: list[Any], env: Any) -> int:
     return 0
 
 
-def _short(env: Any, label: str, what: str) -> str | None:
-    return None if env.get("TAP_VERBOSE") else f"{label:<6} $TAPARCH  {what}"
-
-
-def _action(env: Any, act: Any, label: str, what: str) -> Any:
+def _action(act: Any, comstr: str) -> Any:
+    """An Action printing its short line (tapbuild.build.shortlines), or with verbose=1 its
+    command line."""
     import SCons.Action
 
-    short = _short(env, label, what)
-    return SCons.Action.Action(act, short) if short else SCons.Action.Action(act)
+    return SCons.Action.Action(act, f"${comstr}")
 
 
 def _pe_gate(target: list[Any], source: list[Any], env: Any) -> int:
@@ -206,7 +203,7 @@ def _pe_gate(target: list[Any], source: list[Any], env: Any) -> int:
 def source_flags(env: Any) -> dict[str, str]:
     """Construction variables of the devcon compile, resource and link steps (ewdk/wdk)."""
     arch: Arch = env["TAP_ARCH"]
-    root, version = msvc.kit_from_environment(env["ENV"], env["TAP_TOOLCHAIN"])
+    root, version = env["TAP_KIT_ROOT"], env["TAP_KIT_VERSION"]  # msvc.configure
     _, user_inc, _, user_lib = msvc.kit_paths(root, version, arch)
     major, minor = arch.min_windows
     includes = " ".join(f'"/I{d}"' for d in user_inc)
@@ -243,29 +240,29 @@ def _from_sources(env: Any, folder: Path) -> dict[str, list[Any]]:
     messages = benv.Command(
         ["msg.h", "msg.rc"],
         _source(benv, folder, MESSAGES),
-        _action(benv, "$TAP_DEVCON_MCCOM", "MC", "$SOURCE"),
+        _action("$TAP_DEVCON_MCCOM", "TAP_DEVCON_MCCOMSTR"),
     )
     objects = []
     for name in CPP_SOURCES:
         obj = benv.Command(
             f"{Path(name).stem}.obj",
             _source(benv, folder, name),
-            _action(benv, "$TAP_DEVCON_CXXCOM", "CXX", "$SOURCE"),
+            _action("$TAP_DEVCON_CXXCOM", "TAP_DEVCON_CXXCOMSTR"),
         )
         benv.Depends(obj, messages)
         objects += obj
     res = benv.Command(
         "devcon.res",
         _source(benv, folder, RESOURCES),
-        _action(benv, "$TAP_DEVCON_RCCOM", "RC", "$TARGET"),
+        _action("$TAP_DEVCON_RCCOM", "TAP_DEVCON_RCCOMSTR"),
     )
     benv.Depends(res, messages)
     image = benv.Command(
         ["tapinstall.exe", "tapinstall.pdb"],
         objects + res,
         [
-            _action(benv, "$TAP_DEVCON_LINKCOM", "LINK", "$TARGET"),
-            _action(benv, _pe_gate, "PECHK", "$TARGET"),
+            _action("$TAP_DEVCON_LINKCOM", "TAP_DEVCON_LINKCOMSTR"),
+            _action(_pe_gate, "TAP_PECHKCOMSTR"),
         ],
     )
     return {"dist": [image[0]], "symbols": [image[1]]}
@@ -273,13 +270,13 @@ def _from_sources(env: Any, folder: Path) -> dict[str, list[Any]]:
 
 def _from_prebuilt(env: Any, exe: Path) -> dict[str, list[Any]]:
     image = env.Command(
-        "tapinstall.exe", env.File(str(exe)), _action(env, _copy_action, "COPY", "$TARGET")
+        "tapinstall.exe", env.File(str(exe)), _action(_copy_action, "TAP_COPYCOMSTR")
     )
     symbols = []
     pdb = exe.with_suffix(".pdb")
     if pdb.is_file():
         symbols = env.Command(
-            "devcon.pdb", env.File(str(pdb)), _action(env, _copy_plain, "COPY", "$TARGET")
+            "devcon.pdb", env.File(str(pdb)), _action(_copy_plain, "TAP_COPYCOMSTR")
         )
     return {"dist": [image[0]], "symbols": list(symbols)}
 

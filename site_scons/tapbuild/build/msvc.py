@@ -67,7 +67,8 @@ def kit_paths(
 
 
 def configure(env: Any, kit_root: str, version: str) -> None:
-    """Set every construction variable tapcommon's pseudo-builders need, for cl/link/rc."""
+    """Set every construction variable tapcommon's Builders need, for cl/link/rc (the
+    variables are listed in site_tools/tapcommon.py)."""
     arch: Arch = env["TAP_ARCH"]
     debug = env["TAP_CONFIG"] == "debug"
     major, minor = arch.min_windows
@@ -88,45 +89,46 @@ def configure(env: Any, kit_root: str, version: str) -> None:
             f"NTDDI_VERSION={winnt}0000",
         ],
     )
+    env["TAP_KIT_ROOT"], env["TAP_KIT_VERSION"] = kit_root, version  # devcon's build too
     # Kit headers are passed as plain flags: they are not scanned for dependencies.
     env["TAP_KERNEL_CCFLAGS"] = (
         ["/kernel", "/GS"] + (["/Gz"] if arch.name == "i386" else []) + _includes(kernel_inc)
     )
     env["TAP_KERNEL_CPPDEFINES"] = [*env["TAP_DRIVER_CPPDEFINES"], "_KERNEL_MODE", "WINNT=1"]
     env["TAP_KERNEL_CPPPATH"] = []
-    env["TAP_USER_CCFLAGS"] = ["/GS-", *_includes(user_inc)]
+    env["TAP_KERNEL_KITLIBPATH"] = kernel_lib
+    env["TAP_KERNEL_LIBS"] = [*kernel_static_libs(arch), gs_library(arch)]
+    env["TAP_USER_CCFLAGS"] = _includes(user_inc)
     env["TAP_USER_CPPDEFINES"] = ["UNICODE", "_UNICODE", "WIN32_LEAN_AND_MEAN"]
     env["TAP_USER_CPPPATH"] = []
+    env["TAP_USER_KITLIBPATH"] = user_lib
+    # No C runtime: nothing would set up the /GS cookie.
+    env["TAP_PROGRAM_CCFLAGS"] = ["/GS-"]
+    env["TAP_DLL_CCFLAGS"] = ["/GS-"]
     env["TAP_LIBS_FROM_TABLE"] = False
-    env["TAP_RCCOM"] = "rc /nologo /fo$TARGET $SOURCE"
-    machine = arch.link_machine
-    common = (
-        f"link /nologo /MACHINE:{machine} /NODEFAULTLIB /DYNAMICBASE /NXCOMPAT /RELEASE /Brepro "
-        "/OPT:REF /OPT:ICF /INCREMENTAL:NO /DEBUG /PDB:${TARGETS[1]} /PDBALTPATH:%_PDB%"
-    )
-    env["TAP_KLINKCOM"] = (
-        f"{common} /DRIVER /SUBSYSTEM:NATIVE,{major}.{minor:02d} /ENTRY:GsDriverEntry "
-        f"/OUT:$TARGET $SOURCES {_libpaths(kernel_lib)} "
-        + " ".join([*kernel_static_libs(arch), "$TAP_TABLE_LIBS", gs_library(arch)])
-    )
-    env["TAP_PLINKCOM"] = (
-        f"{common} /SUBSYSTEM:CONSOLE,{major}.{minor:02d} /ENTRY:$TAP_ENTRY "
-        f"/OUT:$TARGET $SOURCES {_libpaths(user_lib)} $TAP_TABLE_LIBS"
-    )
-    env["TAP_DLINKCOM"] = (
-        f"{common} /DLL /NOENTRY /SUBSYSTEM:WINDOWS,{major}.{minor:02d} /DEF:$TAP_DEFFILE "
-        f"/OUT:$TARGET $SOURCES {_libpaths(user_lib)} $TAP_TABLE_LIBS"
-    )
+    env["TAP_RC"] = "rc"
+    env["TAP_RCFLAGS"] = ["/nologo"]
+    env["TAP_RCCOM"] = "$TAP_RC $TAP_RCFLAGS /fo$TARGET $SOURCE"
+    env["TAP_LINK"] = "link"
+    env["TAP_LINKFLAGS"] = [
+        "/nologo", f"/MACHINE:{arch.link_machine}", "/NODEFAULTLIB", "/DYNAMICBASE", "/NXCOMPAT",
+        "/RELEASE", "/Brepro", "/OPT:REF", "/OPT:ICF", "/INCREMENTAL:NO", "/DEBUG",
+        "/PDBALTPATH:%_PDB%",
+    ]  # fmt: skip
+    subsystem = f"{major}.{minor:02d}"
+    env["TAP_KLINKFLAGS"] = [
+        "$TAP_LINKFLAGS", "/DRIVER", f"/SUBSYSTEM:NATIVE,{subsystem}", "/ENTRY:GsDriverEntry"
+    ]
+    env["TAP_PLINKFLAGS"] = ["$TAP_LINKFLAGS", f"/SUBSYSTEM:CONSOLE,{subsystem}", "/ENTRY:$TAP_ENTRY"]
+    env["TAP_DLINKFLAGS"] = [
+        "$TAP_LINKFLAGS", "/DLL", "/NOENTRY", f"/SUBSYSTEM:WINDOWS,{subsystem}", "/DEF:$TAP_DEFFILE"
+    ]
     # Programs built from foreign sources (devcon with ti=DIR) link the static C runtime.
     env["TAP_STATIC_CRT_CCFLAGS"] = ["/MT" if not debug else "/MTd", "/EHsc"]
 
 
 def _includes(dirs: list[str]) -> list[str]:
     return [f"/I{d}" for d in dirs]
-
-
-def _libpaths(dirs: list[str]) -> str:
-    return " ".join(f'"/LIBPATH:{d}"' for d in dirs)
 
 
 def table_libs(dlls: list[str]) -> list[str]:
@@ -236,27 +238,51 @@ def kit_from_environment(environ: Mapping[str, str], kind: str) -> tuple[str, st
     return root, version
 
 
-def check_prompt_target(environ: Mapping[str, str], arch: Arch) -> None:
-    """Refuse ``arch`` unless the Developer Command Prompt targets it.
-
-    A prompt is set up for one target (VSCMD_ARG_TGT_ARCH: x86, x64 or arm64): its PATH holds
-    that target's cl and link, its LIB that target's libraries. Another arch built there would
-    be compiled by the wrong cl, so it is refused before any work.
-    """
+def prompt_target(environ: Mapping[str, str], arch: Arch) -> str:
+    """The arch a Developer Command Prompt targets (VSCMD_ARG_TGT_ARCH: x86, x64, arm64 ...),
+    or a one-line TapError outside such a prompt (Visual Studio 2017 or later)."""
     target = _upper(environ).get("VSCMD_ARG_TGT_ARCH", "").strip().lower()
     if not target:
         raise TapError(
             "toolchain=wdk: no VSCMD_ARG_TGT_ARCH in the environment; run from a Visual Studio "
-            f"2017 or later Developer Command Prompt for {arch.msvc} (arch={arch.name})"
+            f"2017 or later Developer Command Prompt (for {arch.msvc}, or any: the other arches "
+            "are set up through SCons's msvc Tool)"
         )
-    if target == arch.msvc:
-        return
-    here = [a.name for a in ARCHES.values() if a.msvc == target]
-    instead = f", build arch={here[0]} here" if here else ""
-    raise TapError(
-        f"toolchain=wdk: arch={arch.name} needs an {arch.msvc} Developer Command Prompt "
-        f"(VSCMD_ARG_TGT_ARCH={target} here); open one{instead}, or use toolchain=ewdk"
-    )
+    return target
+
+
+# The environment variables of a prompt that hold its one target's folders: left out when
+# SCons's msvc Tool sets up another target, which puts its own there.
+TARGET_PATH_VARIABLES = ("INCLUDE", "LIB", "LIBPATH")
+
+
+def cross_setup(environ: Mapping[str, str], arch: Arch) -> dict[str, str] | None:
+    """How toolchain=wdk builds ``arch`` from this Developer Command Prompt.
+
+    None when the prompt targets ``arch``: its environment is used as it is (one prompt per
+    arch, as before). Otherwise the construction variables with which SCons's own msvc Tool
+    runs vcvarsall.bat for ``arch`` (``TARGET_ARCH``), pinned to the prompt's Visual Studio
+    toolset (``MSVC_VERSION``, ``MSVC_TOOLSET_VERSION``) and Windows SDK
+    (``MSVC_SDK_VERSION``), with a missing toolset an error rather than a warning.
+    """
+    if prompt_target(environ, arch) == arch.msvc:
+        return None
+    upper = _upper(environ)
+    setup = {"TARGET_ARCH": arch.name, "MSVC_NOTFOUND_POLICY": "error"}
+    tools = upper.get("VCTOOLSVERSION", "").strip()  # 14.38.33130
+    parts = tools.split(".")
+    if len(parts) >= 2 and all(p.isdigit() for p in parts):
+        setup["MSVC_VERSION"] = f"{parts[0]}.{parts[1][0]}"  # 14.3: Visual Studio 2022
+        setup["MSVC_TOOLSET_VERSION"] = tools
+    sdk = upper.get("WINDOWSSDKVERSION", "").strip().strip("\\")
+    if sdk:
+        setup["MSVC_SDK_VERSION"] = sdk
+    return setup
+
+
+def without_target_paths(environ: Mapping[str, str]) -> dict[str, str]:
+    """A prompt's environment without the folders of its own target (TARGET_PATH_VARIABLES)."""
+    return {k: v for k, v in environ.items() if k.upper() not in TARGET_PATH_VARIABLES}
 
 
 def _upper(environ: Mapping[str, str]) -> dict[str, str]:

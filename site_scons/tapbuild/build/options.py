@@ -7,25 +7,16 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tapbuild import atomic
 from tapbuild.arch import ACCEPTED as ARCH_ACCEPTED
-from tapbuild.arch import Arch, parse_arches
+from tapbuild.arch import ALIASES, ARCHES, Arch, parse_arches
 from tapbuild.errors import TapError
 
 CONFIGS = ("release", "debug", "hlk")
 TOOLCHAINS = ("zig", "ewdk", "wdk")
 EWDK_ENV = "TAP_EWDK"
-BOOLEANS = {
-    "1": True,
-    "yes": True,
-    "true": True,
-    "on": True,
-    "0": False,
-    "no": False,
-    "false": False,
-    "off": False,
-}
 
 
 @dataclass(frozen=True)
@@ -87,28 +78,97 @@ def _directory(name: str, value: str) -> Path | None:
     return path.resolve()
 
 
+def _override_file(value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise TapError(
+            f"override={value}: no such file; accepted: a Python file of version.py names"
+        )
+    return path.resolve()
+
+
+def _scons_variables(arguments: Mapping[str, str]) -> Any:
+    """The variables as SCons ``Variables``: ListVariable (arch, with the aliases),
+    EnumVariable (config, toolchain), BoolVariable (verbose), PathVariable (the folders and
+    the override). Each keeps SCons's own conversion (alias map, case folding, the boolean
+    words) and gets a validator or converter that fails with the project's one line, naming
+    the value as given."""
+    from SCons.Variables import (
+        BoolVariable,
+        EnumVariable,
+        ListVariable,
+        PathVariable,
+        Variables,
+    )
+
+    given = {v.name: arguments.get(v.name, v.default) for v in VARIABLES}
+    help_of = {v.name: v.help for v in VARIABLES}
+    default_of = {v.name: v.default for v in VARIABLES}
+
+    def arches(key: str, value: Any, env: Any) -> None:
+        parse_arches(given[key])  # the one line, with the value as given
+
+    def enum(accepted: tuple[str, ...]) -> Any:
+        def check(key: str, value: str, env: Any) -> None:
+            if value not in accepted:
+                raise _bad(key, given[key], ", ".join(a for a in accepted if a != "auto"))
+
+        return check
+
+    def boolean(value: str) -> bool:
+        try:
+            return bool(BoolVariable("v", "", "0")[4](value))
+        except ValueError:
+            raise _bad("verbose", value, "0 or 1 (also yes/no, true/false, on/off)") from None
+
+    def exists(kind: str) -> Any:
+        def check(key: str, value: str, env: Any) -> None:
+            _override_file(value) if kind == "file" else _directory(key, value)
+
+        return check
+
+    variables = Variables(args=dict(arguments))
+    key, text, default, _, to_list = ListVariable(
+        "arch", help_of["arch"], "all", names=list(ARCHES), map=dict(ALIASES)
+    )
+    variables.Add(key, text, default, arches, lambda v: to_list(v.replace(" ", "").lower()))
+    for name, accepted in (("config", CONFIGS), ("toolchain", (*TOOLCHAINS, "auto"))):
+        key, text, default, _, convert = EnumVariable(
+            name, help_of[name], default_of[name], allowed_values=accepted, ignorecase=2,
+        )  # fmt: skip
+        variables.Add(key, text, default, enum(accepted), convert)
+    variables.Add(BoolVariable("verbose", help_of["verbose"], "0")[:3] + (None, boolean))
+    # ewdk= is checked with $TAP_EWDK, only when the build uses it; cache= is made.
+    for name in ("ewdk", "cache"):
+        variables.Add(PathVariable(name, help_of[name], "", PathVariable.PathAccept))
+    variables.Add(PathVariable("override", help_of["override"], "", exists("file")))
+    variables.Add(PathVariable("ti", help_of["ti"], "", exists("dir")))
+    order = {v.name: i for i, v in enumerate(VARIABLES)}
+    variables.options.sort(key=lambda o: order[o.key])  # -h lists them in the table's order
+    return variables
+
+
 def parse(
     arguments: Mapping[str, str],
     environ: Mapping[str, str] = os.environ,
     platform: str = sys.platform,
 ) -> Options:
-    """Validate every variable; the first bad one raises TapError."""
-    for name in arguments:
-        if name not in NAMES:
-            raise TapError(f"unknown variable {name}=; accepted: {', '.join(NAMES)} (scons -h)")
-    get = {v.name: arguments.get(v.name, v.default) for v in VARIABLES}
-    arches = parse_arches(get["arch"])
-    config = get["config"].lower()
-    if config not in CONFIGS:
-        raise _bad("config", get["config"], ", ".join(CONFIGS))
-    verbose = BOOLEANS.get(get["verbose"].lower())
-    if verbose is None:
-        raise _bad("verbose", get["verbose"], "0 or 1 (also yes/no, true/false, on/off)")
-    toolchain = get["toolchain"].lower()
-    if toolchain not in (*TOOLCHAINS, "auto"):
-        raise _bad("toolchain", get["toolchain"], ", ".join(TOOLCHAINS))
-    if get["ewdk"]:
-        ewdk = _directory("ewdk", get["ewdk"])
+    """Validate every variable through SCons's ``Variables``; the first bad one raises
+    TapError (one line)."""
+    from SCons.Environment import Environment
+
+    variables = _scons_variables(arguments)
+    env = Environment(tools=[], variables=variables)
+    for name in variables.UnknownVariables():
+        raise TapError(f"unknown variable {name}=; accepted: {', '.join(NAMES)} (scons -h)")
+    arches = [ARCHES[name] for name in ARCHES if name in env["arch"]]
+    config = env["config"]
+    verbose = env["verbose"]
+    toolchain = env["toolchain"]
+    if env["ewdk"]:
+        ewdk = _directory("ewdk", env["ewdk"])
     elif toolchain == "ewdk" or (toolchain == "auto" and platform == "win32"):
         ewdk = _directory(EWDK_ENV, environ.get(EWDK_ENV, ""))
     else:
@@ -117,34 +177,39 @@ def parse(
         toolchain = "ewdk" if platform == "win32" and ewdk is not None else "zig"
     if toolchain == "ewdk" and ewdk is None:
         raise TapError(f"toolchain=ewdk needs the EWDK root: give ewdk=DIR or set {EWDK_ENV}")
-    override = None
-    if get["override"]:
-        override = Path(get["override"]).expanduser()
-        if not override.is_file():
-            raise TapError(
-                f"override={get['override']}: no such file; accepted: a Python file of version.py names"
-            )
-        override = override.resolve()
-    cache = Path(get["cache"]).expanduser().resolve() if get["cache"] else None
+    cache = Path(env["cache"]).expanduser().resolve() if env["cache"] else None
     if cache is not None:
-        atomic.make_dir(cache, f"cache={get['cache']}")
+        atomic.make_dir(cache, f"cache={env['cache']}")
     return Options(
         arches=arches,
         config=config,
         toolchain=toolchain,
         ewdk=ewdk,
-        override=override,
-        ti=_directory("ti", get["ti"]),
+        override=_override_file(env["override"]),
+        ti=_directory("ti", env["ti"]),
         verbose=verbose,
         cache=cache,
     )
 
 
 def help_text() -> str:
+    """``scons -h``: SCons's help text of the variables, in the project's format."""
+    from SCons.Environment import Environment
+
+    variables = _scons_variables({})
+    accepted = {v.name: v.accepted for v in VARIABLES}
+    defaults = {v.name: v.default for v in VARIABLES}
+    helps = {v.name: v.help for v in VARIABLES}
+
+    def entry(env: Any, key: str, text: str, default: Any, actual: Any, aliases: Any = None) -> str:
+        return (  # the help of the table (SCons's adds the choices, "accepted" says them)
+            f"  {key}=  {helps[key]}\n"
+            f"      default: {defaults[key] or '(none)'}; accepted: {accepted[key]}\n"
+        )
+
+    variables.FormatVariableHelpText = entry
     lines = ["Variables (name=value on the scons command line):", ""]
-    for v in VARIABLES:
-        lines.append(f"  {v.name}=  {v.help}")
-        lines.append(f"      default: {v.default or '(none)'}; accepted: {v.accepted}")
+    lines.append(variables.GenerateHelpText(Environment(tools=[], variables=variables)).rstrip())
     lines += [
         "",
         "Targets: (default) dist/ and tap6.tar.gz, tap6-symbols.tar.gz;",

@@ -66,9 +66,15 @@ def _pdb_emitter(target: list[Any], source: list[Any], env: Env) -> tuple[list[A
     return [image, image.dir.File(Path(image.name).stem + ".pdb")], source
 
 
+_TABLES: dict[Path, list[importtable.Import]] = {}
+
+
 def _table(env: Env, imports: str) -> tuple[Path, list[importtable.Import]]:
+    """An import table, loaded once per build (every arch's image reads the same file)."""
     path = Path(env.File(imports).srcnode().abspath)
-    return path, importtable.load_table(path)
+    if path not in _TABLES:
+        _TABLES[path] = importtable.load_table(path)
+    return path, _TABLES[path]
 
 
 def _table_signature(table: list[importtable.Import], arch: Any) -> str:

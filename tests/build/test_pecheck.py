@@ -131,3 +131,17 @@ def test_not_a_pe_file(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.sys"
     bogus.write_bytes(b"MZ" + b"\0" * 100)
     expect(bogus, "format", None)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHES))
+@pytest.mark.parametrize("name", ["tap0901.sys", "tapinstall.exe"])
+def test_checksum_agrees_with_pefile_and_the_linker(built_tree: Path, arch: str, name: str) -> None:
+    """The gate's own checksum (fast: no pefile, no garbage collection) against two
+    computations it does not control: the linker's, in the header, and pefile's; and an image
+    of odd length, where the last byte counts as a word of its own."""
+    data = (built_tree / "dist" / arch / name).read_bytes()
+    pe = pefile.PE(data=data)
+    offset = pe.OPTIONAL_HEADER.get_file_offset()
+    assert pecheck.checksum(data, offset) == pe.OPTIONAL_HEADER.CheckSum == pe.generate_checksum()
+    odd = data + b"\x7f"
+    assert pecheck.checksum(odd, offset) == pefile.PE(data=odd).generate_checksum()

@@ -8,6 +8,9 @@ Measured in a copy of the tree, so the working tree's build/ and dist/ are untou
 - floor: the compile, resource, import-library and link commands of the cold build, run
   directly (-j workers, links after everything else), without SCons.
 
+SCons runs with Python's bytecode cache on, as on a developer's machine, whatever
+PYTHONDONTWRITEBYTECODE says here.
+
 And three ratios, each against its own floor measured in the same run (the best of a few runs
 of each, so a busy machine disturbs them less):
 - no-op / a minimal SCons project with one up-to-date target, on the same interpreter (goal 2.0);
@@ -31,6 +34,10 @@ from pathlib import Path
 from tapbuild.build import zig
 from tapbuild.dev.sourcetree import copy_tree
 
+# As a developer runs SCons: with Python's bytecode cache (a CI machine or a container may
+# turn it off; SCons and the project's modules would then be compiled again on every run).
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 
 def _scons(tree: Path, *args: str) -> str:
     proc = subprocess.run(
@@ -38,6 +45,7 @@ def _scons(tree: Path, *args: str) -> str:
         capture_output=True,
         text=True,
         check=False,
+        env=_ENV,
     )
     if proc.returncode:
         raise RuntimeError(f"scons {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")

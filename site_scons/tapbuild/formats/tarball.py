@@ -46,7 +46,9 @@ def write_tarball(out: Path, members: Iterable[tuple[str, Path]]) -> None:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     packed = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
+    # gzip's own default level (what `tar czf` gives): 0.7% larger than 9 for these
+    # tarballs, five times faster, which every rebuild that changes dist/ pays.
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=6) as gz:
         gz.write(raw.getvalue())
     atomic.write_bytes(out, packed.getvalue())
 

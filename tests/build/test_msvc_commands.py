@@ -557,3 +557,28 @@ def test_driver_table_per_toolchain_and_arch() -> None:
     for arch in ARCHES:
         assert "KeInitializeSpinLock" not in names("zig", arch, "ntoskrnl.exe")
         assert "KeQueryPerformanceCounter" in names("zig", arch, "hal.dll")
+
+
+def test_ewdk_environment_cache_is_written_only_by_a_real_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`scons -n` or `-h` (write_cache=False) capture the environment but write nothing; a
+    build caches it. cmd.exe cannot run here: the batch file's output stands in for it."""
+    root = tmp_path / "ewdk"
+    (root / "BuildEnv").mkdir(parents=True)
+    (root / "BuildEnv" / "SetupBuildEnv.cmd").write_text("@echo off\r\n")
+    runs: list[str] = []
+
+    def batch(script: Path, arch_arg: str) -> dict[str, str]:
+        runs.append(arch_arg)
+        return {"WDKContentRoot": KIT, "Version_Number": VERSION}
+
+    monkeypatch.setattr(msvc, "_run_batch", batch)
+    cache = tmp_path / "cache"
+    arch = ARCHES["arm64"]
+    assert msvc.ewdk_environment(root, arch, cache, write_cache=False)["Version_Number"] == VERSION
+    assert not cache.exists()
+    msvc.ewdk_environment(root, arch, cache)
+    assert [p.name for p in cache.iterdir()] == [msvc.ewdk_cache(root, arch, cache)[0].name]
+    msvc.ewdk_environment(root, arch, cache, write_cache=False)  # from the cache: no run
+    assert runs == ["amd64_arm64", "amd64_arm64"]

@@ -158,8 +158,12 @@ def ewdk_cache(ewdk: Path, arch: Arch, cache_dir: Path) -> tuple[Path, dict[str,
     return cache_dir / f"ewdk-{arch.msvc}-{digest}.json", key
 
 
-def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
-    """The environment SetupBuildEnv.cmd makes for ``arch``, captured once and cached on disk."""
+def ewdk_environment(
+    ewdk: Path, arch: Arch, cache_dir: Path, write_cache: bool = True
+) -> dict[str, str]:
+    """The environment SetupBuildEnv.cmd makes for ``arch``, captured once and cached on disk
+    (``write_cache=False``: read a cached one, but write nothing, as for ``scons -n`` or
+    ``-h``)."""
     cached, key = ewdk_cache(ewdk, arch, cache_dir)
     script = ewdk / "BuildEnv" / "SetupBuildEnv.cmd"
     if cached.is_file():
@@ -167,6 +171,8 @@ def ewdk_environment(ewdk: Path, arch: Arch, cache_dir: Path) -> dict[str, str]:
         if data.get("key") == key:
             return dict(data["environ"])
     environ = _run_batch(script, arch.ewdk_setup)
+    if not write_cache:
+        return environ
     cache_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_text(
         cached, json.dumps({"key": key, "environ": environ}, sort_keys=True, indent=1)

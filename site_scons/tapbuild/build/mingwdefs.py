@@ -322,6 +322,11 @@ def parse_def(text: str, path: Path) -> DefExports:
             continue
         if not in_exports:
             continue
+        if " " not in line and "=" not in line:  # most lines: one name, nothing else
+            exported = undecorate(line)
+            if line not in names.get(exported, ()):
+                names[exported] = (*names.get(exported, ()), line)
+            continue
         spelling, alias = line, ""
         if "==" in line:
             spelling, _, alias = line.partition("==")

@@ -508,7 +508,8 @@ def test_setup_build_env_command_and_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What _run_batch hands cmd.exe (which cannot run here): the x64-hosted argument, and the
-    environment of an EWDK prompt without WindowsSystemKit; the captured variables are kept."""
+    environment of an EWDK prompt without WindowsSystemKit (nor the signing password); the
+    captured variables are kept."""
     root = tmp_path / "ewdk"
     (root / "BuildEnv").mkdir(parents=True)
     script = root / "BuildEnv" / "SetupBuildEnv.cmd"
@@ -523,13 +524,17 @@ def test_setup_build_env_command_and_environment(
         return subprocess.CompletedProcess(argv, 0, stdout, "")
 
     monkeypatch.setattr(msvc, "_on_windows", lambda: True)
-    monkeypatch.setattr(msvc.subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "run", run)  # under tapbuild.toolrun.run
     monkeypatch.setenv("WindowsSystemKit", "from-an-ewdk-prompt")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("TAP_SIGN_PASSWORD", "not-for-the-build")
     environ = msvc.ewdk_environment(root, ARCHES["arm64"], tmp_path / "cache")
     assert environ == {"WDKContentRoot": "C:\\K\\", "Version_Number": "10.0"}
     ((argv, env),) = seen
     assert argv == msvc.setup_command(script, "amd64_arm64")
     assert "WindowsSystemKit" not in env and env["PATH"] == os.environ["PATH"]
+    assert env["HTTPS_PROXY"] == "http://proxy.example:3128"  # the build's environment keeps it
+    assert "TAP_SIGN_PASSWORD" not in env  # and never gets a secret
     # Cached: a second call runs nothing.
     assert msvc.ewdk_environment(root, ARCHES["arm64"], tmp_path / "cache") == environ
     assert len(seen) == 1

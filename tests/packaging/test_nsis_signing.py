@@ -178,10 +178,12 @@ def _package_argv(dist: Path, out: Path, root: Path, *more: str) -> list[str]:
 
 def test_no_child_sees_the_password(make_dist, tmp_path: Path) -> None:
     """TAP_SIGN_PASSWORD in the caller's environment (issue 16, item 10): makensis, the shell
-    and the hook run without it, the hook reads it from a mode-0600 file, deleted at the end."""
+    and the hook run without it, the hook reads it from a mode-0600 file, deleted at the end.
+    The proxy variables do reach them (the hook's time-stamp requests go through the proxy)."""
     cert = testcert.make(tmp_path / "cert", "TAP path test", 2, password=SECRET)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_SIGN_")}
     env |= {"TAP_SIGN_PFX": str(cert.pfx), "TAP_SIGN_PASSWORD": SECRET}
+    env |= {"HTTPS_PROXY": "http://127.0.0.1:9", "no_proxy": "example.invalid"}
     out = tmp_path / "out"
     argv = _package_argv(make_dist(), out, tmp_path / "root", "--ca", str(cert.pem))
     status, seen = watch(argv, env)
@@ -194,6 +196,10 @@ def test_no_child_sees_the_password(make_dist, tmp_path: Path) -> None:
     for (_, cmd), environ in seen.items():
         assert "TAP_SIGN_PASSWORD" not in environ, cmd
         assert SECRET not in "\0".join(cmd) and SECRET not in "\0".join(environ.values()), cmd
+    for (_, cmd), environ in seen.items():
+        if cmd in makensis or cmd in hooks:
+            assert environ.get("HTTPS_PROXY") == "http://127.0.0.1:9", cmd
+            assert environ.get("no_proxy") == "example.invalid", cmd
     password_files = {cmd[cmd.index("--password-file") + 1] for cmd in hooks}
     assert len(password_files) == 1
     assert not Path(password_files.pop()).exists()  # deleted when packaging ended

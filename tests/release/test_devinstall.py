@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from reltest_util import error_lines
+from tapbuild import toolrun
 from tapbuild.arch import ARCHES
 from tapbuild.cli import release
 from tapbuild.errors import TapError
@@ -244,7 +244,7 @@ class FakeWindows:
     keep_on_delete: set[str] = field(default_factory=set)
     commands: list[list[str]] = field(default_factory=list)
 
-    def __call__(self, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    def __call__(self, argv: Sequence[str]) -> toolrun.Result:
         argv = list(argv)
         self.commands.append(argv)
         ours = {h.casefold() for h in self.package.hardware_ids}
@@ -259,19 +259,17 @@ class FakeWindows:
                     for d in self.devices
                 ],
             }  # fmt: skip
-            return subprocess.CompletedProcess(argv, 0, json.dumps(out))
+            return toolrun.Result(0, json.dumps(out))
         if argv[0].endswith("pnputil.exe"):
             name = argv[2]
             if name in self.refuse_delete:
-                return subprocess.CompletedProcess(
-                    argv, 5, "Failed to delete driver package: Access is denied."
-                )
+                return toolrun.Result(5, "Failed to delete driver package: Access is denied.")
             if name not in self.keep_on_delete:
                 self.records = [r for r in self.records if r.published_name != name]
-            return subprocess.CompletedProcess(argv, 0, "Driver package deleted successfully.")
+            return toolrun.Result(0, "Driver package deleted successfully.")
         if argv[1] == "remove":
             self.devices = [d for d in self.devices if d.hardware_id.casefold() not in ours]
-            return subprocess.CompletedProcess(argv, 0, "2 devices removed\n")
+            return toolrun.Result(0, "2 devices removed\n")
         if argv[1] == "install":
             self.records.append(
                 driverstore.StoredDriver(
@@ -290,7 +288,7 @@ class FakeWindows:
             self.devices.append(
                 driverstore.Device("ROOT\\NET\\0000", argv[3], best.version, best.published_name)
             )
-            return subprocess.CompletedProcess(argv, 0, "Drivers installed successfully.\n")
+            return toolrun.Result(0, "Drivers installed successfully.\n")
         raise AssertionError(f"unexpected command {argv}")
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tapbuild.formats.der import children as der_children
 from tapbuild.sign import testcert
 from tapbuild.toolrun import PROXY_ENV as PROXY_VARS
 
@@ -97,19 +98,6 @@ def env_has_no_proxy(env: Mapping[str, str]) -> bool:
 
 
 NESTED_SIGNATURE_OID = bytes.fromhex("060a2b060104018237020401")  # 1.3.6.1.4.1.311.2.4.1
-
-
-def der_children(element: bytes) -> list[bytes]:
-    """The encodings of a constructed DER value's children, as stored."""
-    from asn1crypto import parser
-
-    contents = parser.parse(element, strict=True)[4]
-    out, pos = [], 0
-    while pos < len(contents):
-        n = parser.peek(contents[pos:])
-        out.append(contents[pos : pos + n])
-        pos += n
-    return out
 
 
 def _signer_info_parts(der: bytes) -> tuple[list[bytes], list[bytes], list[bytes]]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
-from tapbuild import atomic
+from tapbuild import atomic, toolrun
 from tapbuild.arch import ARCHES, Arch
 from tapbuild.errors import TapError
 
@@ -208,16 +207,21 @@ def _run_batch(script: Path, arch_arg: str) -> dict[str, str]:
             f"toolchain=ewdk runs {script.name} with cmd.exe: only on Windows; use toolchain=zig here"
         )
     marker = _ENV_MARKER
-    proc = subprocess.run(
+    res = toolrun.run(
         setup_command(script, arch_arg),
-        capture_output=True, text=True, check=False, env=setup_environment(os.environ),
-    )  # fmt: skip
-    if proc.returncode != 0 or marker not in proc.stdout:
+        environ=setup_environment(os.environ),
+        keep_proxy=True,
+        stdin=None,
+        merge_stderr=False,
+        text=True,
+        timeout=None,
+    )
+    if res.returncode != 0 or marker not in res.output:
         raise TapError(
-            f"{script}: failed (exit {proc.returncode}); check that the EWDK is complete"
+            f"{script}: failed (exit {res.returncode}); check that the EWDK is complete"
         )
     environ: dict[str, str] = {}
-    for line in proc.stdout.split(marker, 1)[1].splitlines():
+    for line in res.output.split(marker, 1)[1].splitlines():
         name, sep, value = line.partition("=")
         if sep and name:
             environ[name] = value

@@ -6,50 +6,37 @@ the work and returns what it wrote; bad arguments or inputs raise TapError (one 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from tapbuild.arch import ARCHES, parse_arches
-from tapbuild.errors import TapError
+from tapbuild.arch import ARCHES
+from tapbuild.cli import common
+from tapbuild.cli.common import Log
 from tapbuild.paths import ROOT
 from tapbuild.product.names import load_names
 from tapbuild.sign import options as signoptions
 from tapbuild.sign.signer import SignOptions
 
-Log = Callable[[str], None]
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        usage = " ".join(self.format_usage().split()[1:])
-        raise TapError(f"{self.prog}: {message}; usage: {usage}")
-
-
-def _parser(prog: str, description: str) -> _Parser:
-    p = _Parser(prog=prog, description=description)
-    p.add_argument("--override", type=Path, help="a version override module (Python constants)")
+def _parser(session: str, description: str) -> common.Parser:
+    p = common.step_parser(session, description)
+    common.add_override(p, "a version override module (Python constants)")
     return p
-
-
-def _arches(value: str) -> list[str]:
-    return [a.name for a in parse_arches(value, "--arch ")]
 
 
 def package_main(argv: Sequence[str], log: Log = print) -> Path:
     """nox -s package [-- --dist DIR --out DIR --arch LIST --override FILE --no-timestamp ...]."""
     from tapbuild.package import nsis
 
-    p = _parser("nox -s package --", "Build the NSIS installer from dist/.")
-    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder to package")
+    p = _parser("package", "Build the NSIS installer from dist/.")
+    common.add_dist(p, ROOT / "dist", "the dist/ folder to package")
     p.add_argument("--out", type=Path, default=ROOT, help="where the installer goes (top of tree)")
-    p.add_argument("--arch", default="all", help="architectures to carry (default: all)")
+    common.add_arch(p, "architectures to carry (default: all)", "all")
     signoptions.add_proxy_argument(p)
     signoptions.add_trust_arguments(p)
     args = p.parse_args(list(argv))
     names = load_names(args.override)
-    arches = _arches(args.arch)
+    arches = common.arches(args.arch)
     log("[1/3] signing credentials")
     sign = signing_hook(signoptions.output_options(args), log)
     what = "signing and verifying the uninstaller and the installer" if sign else "unsigned"
@@ -71,10 +58,10 @@ def prepare_msm_main(argv: Sequence[str], log: Log = print) -> Path:
     """nox -s prepare-msm -- --win7 DIR --win10 DIR [--dist DIR --override FILE]."""
     from tapbuild.package import msmdist
 
-    p = _parser("nox -s prepare-msm --", "Build the dist/ layout MSM packaging consumes.")
+    p = _parser("prepare-msm", "Build the dist/ layout MSM packaging consumes.")
     p.add_argument("--win7", type=Path, required=True, help="the cross-signed (EV) dist/")
     p.add_argument("--win10", type=Path, required=True, help="the attestation-signed dist/")
-    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ to write")
+    common.add_dist(p, ROOT / "dist", "the dist/ to write")
     args = p.parse_args(list(argv))
     names = load_names(args.override)
     log(f"# MSM layout from {args.win7} (win7) and {args.win10} (win10) into {args.dist}")
@@ -92,8 +79,8 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     from tapbuild import atomic
     from tapbuild.package import msm, msmwrite, wix
 
-    p = _parser("nox -s package-msm --", "Build the merge modules from the MSM dist/ layout.")
-    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the layout prepare-msm wrote")
+    p = _parser("package-msm", "Build the merge modules from the MSM dist/ layout.")
+    common.add_dist(p, ROOT / "dist", "the layout prepare-msm wrote")
     p.add_argument(
         "--dll-dir",
         type=Path,
@@ -101,7 +88,7 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
         help="where <arch>/installer/tapmsi.dll is (scons msica)",
     )
     p.add_argument("--out", type=Path, default=ROOT, help="where the modules go (top of tree)")
-    p.add_argument("--arch", default="all", help="architectures (default: all)")
+    common.add_arch(p, "architectures (default: all)", "all")
     p.add_argument(
         "--writer",
         choices=("wix", "msibuild"),
@@ -110,7 +97,7 @@ def package_msm_main(argv: Sequence[str], log: Log = print) -> list[Path]:
     )
     args = p.parse_args(list(argv))
     names = load_names(args.override)
-    arches = _arches(args.arch)
+    arches = common.arches(args.arch)
     out_dir = atomic.writable_dir(args.out.absolute(), f"--out {args.out}").resolve()
     written = []
     for arch in arches:
@@ -156,8 +143,7 @@ def main(command: str, argv: Sequence[str], log: Log = print) -> None:
         "prepare-msm": prepare_msm_main,
         "package-msm": package_msm_main,
     }
-    if command not in steps:
-        raise TapError(f"unknown packaging command {command!r}; accepted: {', '.join(COMMANDS)}")
+    common.check_command("packaging", command, COMMANDS)
     steps[command](argv, log)
 
 

@@ -4,14 +4,11 @@ sessions stay thin. ``sign-file`` is a signing command (:mod:`tapbuild.cli.sign`
 from __future__ import annotations
 
 import argparse
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from tapbuild.arch import parse_arches
-from tapbuild.cli import sign
-from tapbuild.errors import TapError
+from tapbuild.cli import common
+from tapbuild.cli.common import Log
 from tapbuild.paths import ROOT
 from tapbuild.product.names import load_names
 from tapbuild.release import attestation, devinstall, submission
@@ -20,29 +17,22 @@ from tapbuild.sign import report as jsonreport
 
 COMMANDS = ("submission", "extract", "devinstall")
 
-Log = Callable[[str], None]
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise TapError(f"nox -s {self.prog} -- : {message}; see nox -s {self.prog} -- --help")
-
 
 def _parser(command: str) -> argparse.ArgumentParser:
-    p = _Parser(prog=command, description=f"nox -s {command} -- [options]")
-    p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder")
+    p = common.session_parser(command)
+    common.add_dist(p, ROOT / "dist")
     if command == "submission":
         p.add_argument(
             "--name",
             help=f"cabinet name stem (default: {submission.DEFAULT_NAME}, and with an "
             f"--override's component id ID: {submission.DEFAULT_NAME}-ID)",
         )
-        p.add_argument("--override", type=Path, help="the version override dist/ was built with")
+        common.add_override(p, "the version override dist/ was built with")
         p.add_argument("--out", type=Path, default=ROOT, help="where the cabinets go")
-        p.add_argument("--arch", help="architectures (default: every one in dist/)")
+        common.add_arch(p, "architectures (default: every one in dist/)")
         signoptions.add_proxy_argument(p)
         signoptions.add_trust_arguments(p)
-        sign.add_json_argument(p)
+        common.add_json(p)
     elif command == "extract":
         p.add_argument("zips", nargs="+", type=Path, metavar="ZIP", help="attestation-signed zips")
         p.add_argument(
@@ -54,24 +44,22 @@ def _parser(command: str) -> argparse.ArgumentParser:
         )
         signoptions.add_tsa_ca_argument(p)
     else:
-        p.add_argument("--arch", help="dist/ folder to install (default: this machine's)")
+        common.add_arch(p, "dist/ folder to install (default: this machine's)")
     return p
 
 
 def main(command: str, argv: Sequence[str], log: Log = print) -> None:
     """Run one release command; raises TapError (one line) on any failure."""
-    if command not in COMMANDS:
-        raise TapError(f"unknown release command {command!r}; accepted: {', '.join(COMMANDS)}")
+    common.check_command("release", command, COMMANDS)
     if command == "devinstall":
         devinstall.refuse_off_windows()
-    if "-h" in argv or "--help" in argv:
-        log(_parser(command).format_help())
+    if common.help_requested(_parser(command), argv, log):
         return
     ns = _parser(command).parse_args(list(argv))
-    logging.getLogger("urllib3").setLevel(logging.WARNING)  # nox logs at debug level
+    common.quiet_http_log()
     dist = ns.dist.resolve()
     if command == "submission":
-        arches = [a.name for a in parse_arches(ns.arch, "--arch ")] if ns.arch else None
+        arches = common.arches(ns.arch) if ns.arch else None
         options = signoptions.output_options(ns)
         names = load_names(ns.override)
         name = submission.default_name(names) if ns.name is None else ns.name

@@ -4,12 +4,11 @@ testcert), parsed into :class:`tapbuild.sign.signer.SignOptions`; the sessions s
 from __future__ import annotations
 
 import argparse
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from tapbuild.errors import TapError
+from tapbuild.cli import common
+from tapbuild.cli.common import Log
 from tapbuild.paths import ROOT
 from tapbuild.sign import catalog, signer, testcert
 from tapbuild.sign import report as jsonreport
@@ -18,13 +17,8 @@ from tapbuild.sign.options import add_proxy_argument, add_trust_arguments
 COMMANDS = ("catalog", "sign", "timestamp", "verify", "testcert", "sign-file")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise TapError(f"nox -s {self.prog} -- : {message}; see nox -s {self.prog} -- --help")
-
-
 def _parser(command: str) -> argparse.ArgumentParser:
-    p = _Parser(prog=command, description=f"nox -s {command} -- [options]")
+    p = common.session_parser(command)
     if command == "testcert":
         p.add_argument("--dir", type=Path, default=ROOT / "testcert", help="output folder")
         p.add_argument("--subject", default=testcert.DEFAULT_SUBJECT, help="common name")
@@ -36,8 +30,8 @@ def _parser(command: str) -> argparse.ArgumentParser:
     if command == "sign-file":
         p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files to sign")
     else:
-        p.add_argument("--dist", type=Path, default=ROOT / "dist", help="the dist/ folder")
-        p.add_argument("--override", type=Path, help="version override module (component id)")
+        common.add_dist(p, ROOT / "dist")
+        common.add_override(p, "version override module (component id)")
     if command in ("catalog", "sign"):
         p.add_argument(
             "--os",
@@ -67,25 +61,14 @@ def _parser(command: str) -> argparse.ArgumentParser:
     if command in ("sign", "verify", "sign-file"):
         add_trust_arguments(p)
     if command in ("sign", "verify"):
-        add_json_argument(p)
+        common.add_json(p)
     return p
-
-
-def add_json_argument(p: argparse.ArgumentParser) -> None:
-    """--json FILE: the machine-readable report (tapbuild.sign.report)."""
-    p.add_argument(
-        "--json",
-        type=Path,
-        metavar="FILE",
-        help="also write a report of each file, its signatures and the verdict as JSON",
-    )
 
 
 def options_from(
     command: str, argv: Sequence[str]
 ) -> tuple[signer.SignOptions, argparse.Namespace]:
-    if command not in COMMANDS:
-        raise TapError(f"unknown signing command {command!r}; accepted: {', '.join(COMMANDS)}")
+    common.check_command("signing", command, COMMANDS)
     ns = _parser(command).parse_args(list(argv))
     if command == "testcert":
         return signer.SignOptions(), ns
@@ -107,13 +90,13 @@ def options_from(
     return opts, ns
 
 
-def main(command: str, argv: Sequence[str], log: Callable[[str], None] = print) -> None:
+def main(command: str, argv: Sequence[str], log: Log = print) -> None:
     """Run one signing command; raises TapError (one line) on any failure."""
-    if "-h" in argv or "--help" in argv:
-        log(_parser(command).format_help())
+    common.check_command("signing", command, COMMANDS)
+    if common.help_requested(_parser(command), argv, log):
         return
     opts, ns = options_from(command, argv)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)  # nox logs at debug level
+    common.quiet_http_log()
     if command == "testcert":
         files = testcert.make(ns.dir, ns.subject, ns.days, replace=ns.force)
         if files.kept:

@@ -17,7 +17,7 @@ from pathlib import Path
 from asn1crypto import cms, core, x509
 
 from tapbuild.errors import TapError
-from tapbuild.formats import nesting
+from tapbuild.formats import der, nesting
 
 _WIN_CERT_TYPE_PKCS_SIGNED_DATA = 0x0002
 _CAB_RESERVE_PRESENT = 0x0004
@@ -186,14 +186,14 @@ def _signer_cert(sd: cms.SignedData, si: cms.SignerInfo) -> x509.Certificate | N
     return None
 
 
-def _walk(der: bytes, out: list[Signature]) -> None:
-    # Nested signatures and the signed content are taken as stored (tapbuild.formats.nesting), never
+def _walk(pkcs7: bytes, out: list[Signature]) -> None:
+    # Nested signatures and the signed content are taken as stored (tapbuild.formats.der), never
     # through asn1crypto's dump(), which re-encodes a value whose length ends in byte 0x80
     # (taking it for an indefinite length) and can fail on timestamps when it does.
-    ci = cms.ContentInfo.load(der)
+    ci = cms.ContentInfo.load(pkcs7)
     sd = ci["content"]
-    content = nesting.encapsulated_content(der)
-    for si, raw in zip(sd["signer_infos"], nesting.signer_infos(der), strict=True):
+    content = der.encapsulated_content(pkcs7)
+    for si, raw in zip(sd["signer_infos"], der.signer_infos(pkcs7), strict=True):
         digest = si["digest_algorithm"]["algorithm"].native
         attrs = si["unsigned_attrs"]
         unsigned = [] if isinstance(attrs, core.Void) else list(attrs)
@@ -209,12 +209,12 @@ def _walk(der: bytes, out: list[Signature]) -> None:
 
 def signatures(path: Path) -> list[Signature]:
     """Every Authenticode signature of ``path``, primary first; [] when unsigned."""
-    der = pkcs7_of(path)
-    if der is None:
+    pkcs7 = pkcs7_of(path)
+    if pkcs7 is None:
         return []
     out: list[Signature] = []
     try:
-        _walk(der, out)
+        _walk(pkcs7, out)
     except (ValueError, TypeError, KeyError) as exc:
         raise TapError(f"{path}: unreadable signature ({exc.__class__.__name__})") from None
     return out

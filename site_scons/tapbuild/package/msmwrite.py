@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import datetime
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapbuild import atomic
+from tapbuild import atomic, toolrun
 from tapbuild.errors import TapError
 from tapbuild.formats import cabinet as cabinet_writer
 from tapbuild.formats import cfb
@@ -230,14 +229,22 @@ def idt(table: str, table_rows: list[Row], columns: list[Column] | None = None) 
         raise TapError(f"{table}: text outside code page {CODEPAGE} (Windows-1252)") from None
 
 
-def _run(argv: list[str], what: str, **kw: object) -> None:
-    tool = shutil.which(argv[0])
-    if tool is None:
-        raise TapError(f"{argv[0]} not found; install msitools (Debian: apt-get install msitools)")
-    proc = subprocess.run([tool, *argv[1:]], capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
-        raise TapError(f"{what} failed (exit {proc.returncode}): {detail}")
+def _run(argv: list[str], what: str, cwd: Path | None = None) -> None:
+    """Run an msitools program as it is (environment and stdin inherited, stdout and stderr
+    apart); one line with the last it said when it fails."""
+    res = toolrun.run(
+        argv,
+        environ=None,
+        keep_proxy=True,
+        stdin=None,
+        merge_stderr=False,
+        text=True,
+        cwd=cwd,
+        timeout=None,
+        missing="install msitools (Debian: apt-get install msitools)",
+    )
+    if res.returncode != 0:
+        raise TapError(f"{what} failed (exit {res.returncode}): {res.last_said()}")
 
 
 def release_time(module: Module) -> int:

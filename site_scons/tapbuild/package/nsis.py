@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapbuild import atomic, scratch
+from tapbuild import atomic, scratch, toolrun
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.package import artwork
@@ -37,7 +37,6 @@ from tapbuild.paths import ROOT
 from tapbuild.product.inf import substitute
 from tapbuild.product.names import PackageNames
 from tapbuild.sign import catalog
-from tapbuild.sign.credentials import SECRET_ENV_NAMES
 
 SCRIPT = ROOT / "installer" / "tap-windows6.nsi"
 UTILITIES = ROOT / "installer" / "utilities"
@@ -250,32 +249,32 @@ def copy_inputs(dist: Path, into: Path, names: PackageNames, files: DistFiles) -
 
 
 def environment(private: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
-    """makensis's environment (and so the signing hook's): no secret variables; its
-    temporary files (the uninstaller on Windows, the hook's) in the private folder."""
-    env = dict(os.environ if environ is None else environ)
-    for name in SECRET_ENV_NAMES:
-        env.pop(name, None)
+    """makensis's environment (and so the signing hook's): no secret variables, the proxy
+    variables kept (the hook reaches the time-stamp servers); its temporary files (the
+    uninstaller on Windows, the hook's) in the private folder."""
+    env = toolrun.tool_environment(environ, keep_proxy=True)
     for name in ("TMPDIR", "TMP", "TEMP"):
         env[name] = str(private)
     return env
 
 
 def _run(argv: list[str], private: Path) -> None:
-    proc = subprocess.run(
+    res = toolrun.run(
         argv,
-        cwd=private,
-        env=environment(private),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
+        environ=environment(private),
+        keep_proxy=True,
+        merge_stderr=False,
         text=True,
-        errors="replace",
-        check=False,
+        cwd=private,
+        timeout=None,
     )
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
-        hook = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("signhook:")]
-        raise TapError(f"makensis failed (exit {proc.returncode}): {(hook or lines)[-1]}")
+    if res.returncode != 0:
+        said = res.output + res.stderr
+        sys.stderr.write(said)
+        hook = [x for x in said.splitlines() if x.startswith("signhook:")]
+        raise TapError(
+            f"makensis failed (exit {res.returncode}): {(hook or [res.last_said()])[-1]}"
+        )
 
 
 def remove_temporaries(private: Path) -> None:

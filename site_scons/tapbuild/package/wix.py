@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tapbuild import atomic
+from tapbuild import atomic, toolrun
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.package.msm import (
@@ -177,16 +176,19 @@ def command(wix: str, module: Module, wxs: Path, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
+_INSTALL = (
+    "install the WiX Toolset v4 or later (dotnet tool install --global wix) "
+    "or build with --writer msibuild"
+)
+
+
 def find_wix() -> str:
     found = os.environ.get("WIX") and Path(os.environ["WIX"], "wix.exe")
     if found and found.is_file():
         return str(found)
     exe = shutil.which("wix")
     if exe is None:
-        raise TapError(
-            "wix not found; install the WiX Toolset v4 or later (dotnet tool install --global wix) "
-            "or build with --writer msibuild"
-        )
+        raise TapError(f"wix not found; {_INSTALL}")
     return exe
 
 
@@ -197,10 +199,15 @@ def build(module: Module, out: Path, work: Path, wix: str | None = None) -> Path
     wxs = work / f"{out.stem}.wxs"
     wxs.write_text(source(module), encoding="utf-8")
     with atomic.replacing(out) as tmp:
-        proc = subprocess.run(
-            command(exe, module, wxs, tmp), capture_output=True, text=True, check=False
+        res = toolrun.run(
+            command(exe, module, wxs, tmp),
+            keep_proxy=True,
+            stdin=None,
+            merge_stderr=False,
+            text=True,
+            timeout=None,
+            missing=_INSTALL,
         )
-        if proc.returncode != 0:
-            detail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
-            raise TapError(f"wix build failed (exit {proc.returncode}): {detail}")
+        if res.returncode != 0:
+            raise TapError(f"wix build failed (exit {res.returncode}): {res.last_said()}")
     return out

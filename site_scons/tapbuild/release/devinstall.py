@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tapbuild import toolrun
 from tapbuild.arch import ARCHES
 from tapbuild.errors import TapError
 from tapbuild.release import driverstore
@@ -172,33 +172,29 @@ def delete_plan(s: Setup, records: Sequence[driverstore.StoredDriver]) -> list[l
 
 # --- running (Windows) -----------------------------------------------------------------------
 
-Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+Runner = Callable[[Sequence[str]], toolrun.Result]
 
 # exit codes that mean "done" (1: tapinstall done, restart needed; 3010: pnputil the same)
 _DONE = {0: "", 1: " (Windows must restart to finish)", 3010: " (Windows must restart to finish)"}
 
 
-def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            list(argv),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-        )
-    except FileNotFoundError:
-        raise TapError(f"{argv[0]}: not found") from None
+def _run(argv: Sequence[str]) -> toolrun.Result:
+    """tapinstall, pnputil and PowerShell as they are (environment and stdin inherited),
+    their output and errors together, read as UTF-8."""
+    return toolrun.run(
+        argv, keep_proxy=True, stdin=None, text=True, encoding="utf-8", timeout=None, missing=""
+    )
+
+
+def _reason(res: toolrun.Result) -> str:
+    lines = [ln.strip() for ln in res.output.splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else "no output"
 
 
 def _step(run: Runner, argv: Sequence[str], what: str, log: Log) -> None:
     res = run(argv)
     if res.returncode not in _DONE:
-        lines = [ln.strip() for ln in (res.stdout or "").splitlines() if ln.strip()]
-        reason = lines[-1][:200] if lines else "no output"
-        raise TapError(f"{what} failed (exit code {res.returncode}): {reason}")
+        raise TapError(f"{what} failed (exit code {res.returncode}): {_reason(res)}")
     log(f"{what}: done{_DONE[res.returncode]}")
 
 
@@ -207,10 +203,8 @@ def _state(
 ) -> tuple[list[driverstore.StoredDriver], list[driverstore.Device]]:
     res = run(query_command(s.powershell))
     if res.returncode != 0:
-        lines = [ln.strip() for ln in (res.stdout or "").splitlines() if ln.strip()]
-        reason = lines[-1][:200] if lines else "no output"
-        raise TapError(f"reading the driver store (Get-WindowsDriver) failed: {reason}")
-    return driverstore.parse_state(res.stdout or "")
+        raise TapError(f"reading the driver store (Get-WindowsDriver) failed: {_reason(res)}")
+    return driverstore.parse_state(res.output)
 
 
 def _is_admin() -> bool:

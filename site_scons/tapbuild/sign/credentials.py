@@ -50,7 +50,7 @@ ENV_NAMES = (
     "TAP_SIGN_PIN_FILE",
     "TAP_SIGN_CROSSCERT",
 )
-SECRET_ENV_NAMES = ("TAP_SIGN_PASSWORD",)
+# The variables that hold a secret itself are toolrun.SECRET_ENV: no tool is given them.
 
 HOW = (
     "set TAP_SIGN_PFX (+ TAP_SIGN_PASSWORD_FILE), or TAP_SIGN_PKCS11_MODULE + "

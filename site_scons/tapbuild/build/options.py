@@ -95,58 +95,50 @@ def _scons_variables(arguments: Mapping[str, str]) -> Any:
     the override). Each keeps SCons's own conversion (alias map, case folding, the boolean
     words) and gets a validator or converter that fails with the project's one line, naming
     the value as given."""
-    from SCons.Variables import (
-        BoolVariable,
-        EnumVariable,
-        ListVariable,
-        PathVariable,
-        Variables,
-    )
+    from SCons.Variables import BoolVariable, EnumVariable, ListVariable, PathVariable, Variables
 
     given = {v.name: arguments.get(v.name, v.default) for v in VARIABLES}
-    help_of = {v.name: v.help for v in VARIABLES}
-    default_of = {v.name: v.default for v in VARIABLES}
 
     def arches(key: str, value: Any, env: Any) -> None:
         parse_arches(given[key])  # the one line, with the value as given
 
-    def enum(accepted: tuple[str, ...]) -> Any:
+    def one_of(accepted: tuple[str, ...]) -> Any:
         def check(key: str, value: str, env: Any) -> None:
             if value not in accepted:
                 raise _bad(key, given[key], ", ".join(a for a in accepted if a != "auto"))
 
         return check
 
+    *_, to_bool = BoolVariable("verbose", "", "0")
+
     def boolean(value: str) -> bool:
         try:
-            return bool(BoolVariable("v", "", "0")[4](value))
+            return bool(to_bool(value))
         except ValueError:
             raise _bad("verbose", value, "0 or 1 (also yes/no, true/false, on/off)") from None
 
-    def exists(kind: str) -> Any:
-        def check(key: str, value: str, env: Any) -> None:
-            _override_file(value) if kind == "file" else _directory(key, value)
+    def enum(name: str, accepted: tuple[str, ...]) -> tuple[Any, ...]:
+        *_, convert = EnumVariable(
+            name, "", "", allowed_values=accepted, ignorecase=2
+        )  # SCons's case folding; the check is ours
+        return one_of(accepted), convert
 
-        return check
-
+    *_, to_list = ListVariable("arch", "", "all", names=list(ARCHES), map=dict(ALIASES))
+    # name -> (validator, converter); ewdk= is checked with $TAP_EWDK, only when the build
+    # uses it, and cache= is made.
+    checks: dict[str, tuple[Any, ...]] = {
+        "arch": (arches, lambda v: to_list(v.replace(" ", "").lower())),
+        "config": enum("config", CONFIGS),
+        "toolchain": enum("toolchain", (*TOOLCHAINS, "auto")),
+        "ewdk": (PathVariable.PathAccept, None),
+        "override": (lambda key, value, env: _override_file(value), None),
+        "ti": (lambda key, value, env: _directory(key, value), None),
+        "verbose": (None, boolean),
+        "cache": (PathVariable.PathAccept, None),
+    }
     variables = Variables(args=dict(arguments))
-    key, text, default, _, to_list = ListVariable(
-        "arch", help_of["arch"], "all", names=list(ARCHES), map=dict(ALIASES)
-    )
-    variables.Add(key, text, default, arches, lambda v: to_list(v.replace(" ", "").lower()))
-    for name, accepted in (("config", CONFIGS), ("toolchain", (*TOOLCHAINS, "auto"))):
-        key, text, default, _, convert = EnumVariable(
-            name, help_of[name], default_of[name], allowed_values=accepted, ignorecase=2,
-        )  # fmt: skip
-        variables.Add(key, text, default, enum(accepted), convert)
-    variables.Add(BoolVariable("verbose", help_of["verbose"], "0")[:3] + (None, boolean))
-    # ewdk= is checked with $TAP_EWDK, only when the build uses it; cache= is made.
-    for name in ("ewdk", "cache"):
-        variables.Add(PathVariable(name, help_of[name], "", PathVariable.PathAccept))
-    variables.Add(PathVariable("override", help_of["override"], "", exists("file")))
-    variables.Add(PathVariable("ti", help_of["ti"], "", exists("dir")))
-    order = {v.name: i for i, v in enumerate(VARIABLES)}
-    variables.options.sort(key=lambda o: order[o.key])  # -h lists them in the table's order
+    for v in VARIABLES:  # in the table's order, which -h keeps
+        variables.Add(v.name, v.help, v.default, *checks[v.name])
     return variables
 
 

@@ -190,14 +190,9 @@ def help_text() -> str:
 
     variables = _scons_variables({})
     accepted = {v.name: v.accepted for v in VARIABLES}
-    defaults = {v.name: v.default for v in VARIABLES}
-    helps = {v.name: v.help for v in VARIABLES}
 
     def entry(env: Any, key: str, text: str, default: Any, actual: Any, aliases: Any = None) -> str:
-        return (  # the help of the table (SCons's adds the choices, "accepted" says them)
-            f"  {key}=  {helps[key]}\n"
-            f"      default: {defaults[key] or '(none)'}; accepted: {accepted[key]}\n"
-        )
+        return f"  {key}=  {text}\n      default: {default or '(none)'}; accepted: {accepted[key]}\n"
 
     variables.FormatVariableHelpText = entry
     lines = ["Variables (name=value on the scons command line):", ""]
